@@ -1,0 +1,83 @@
+// Package pades signs PDF documents with PAdES baseline signatures (ETSI EN
+// 319 142-1) added by incremental update, and verifies the signatures a
+// document holds.
+package pades
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"io"
+	"time"
+
+	"sello/internal/keys"
+)
+
+// Rect is a rectangle given as the page is shown to a reader: PDF points,
+// origin at the lower-left corner of the visible area (CropBox, else
+// MediaBox), after the page's /Rotate. Any two opposite corners may be given.
+type Rect struct {
+	X1, Y1, X2, Y2 float64
+}
+
+// Options says what to sign with and how the signature looks.
+type Options struct {
+	// Key signs; its chain is embedded in the CMS.
+	Key *keys.Key
+	// Hash is the digest algorithm; zero means SHA-256.
+	Hash crypto.Hash
+	// PSS selects RSASSA-PSS for RSA keys instead of PKCS#1 v1.5.
+	PSS bool
+
+	// Page is the zero-based page for the visible signature; negative
+	// counts from the end (-1 is the last page).
+	Page int
+	// Rect places the visible signature; nil makes an invisible one.
+	Rect *Rect
+
+	// Name is the signer's name, shown in the appearance and in /Name.
+	Name string
+	// Identification is the signer's identification (for example "CC
+	// 1020304050"), shown in the appearance.
+	Identification string
+	Reason         string
+	Location       string
+
+	// Time is the signing time written in /M and shown; zero means Now().
+	Time time.Time
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+	// Rand is the source of randomness for the signature; nil means
+	// crypto/rand.
+	Rand io.Reader
+}
+
+// Signed is a signed document: the original bytes followed by Tail.
+type Signed struct {
+	src  io.ReaderAt
+	size int64
+	// Tail holds the bytes of the incremental update, signature included.
+	Tail []byte
+}
+
+// Size returns the length of the signed document in bytes.
+func (s *Signed) Size() int64 { return s.size + int64(len(s.Tail)) }
+
+// WriteTo streams the signed document to w: the original bytes, read again
+// from the source, then the tail.
+func (s *Signed) WriteTo(w io.Writer) (int64, error) {
+	n, err := io.Copy(w, io.NewSectionReader(s.src, 0, s.size))
+	if err != nil {
+		return n, err
+	}
+	m, err := w.Write(s.Tail)
+	return n + int64(m), err
+}
+
+// Sign signs the document held in src (size bytes) and returns the signed
+// document. The source must stay readable and unchanged until the result has
+// been written. Errors are from package pdf (the document cannot be read) or
+// this package (ErrCertified, ErrPageOutOfRange, ErrRectOutsidePage, ...).
+func Sign(ctx context.Context, src io.ReaderAt, size int64, opts Options) (*Signed, error) {
+	return nil, errors.New("pades: not implemented")
+}
