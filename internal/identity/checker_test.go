@@ -319,6 +319,7 @@ func TestTransactionValidate(t *testing.T) {
 		{"NoName", func(tr *identity.Transaction) { tr.Name = "" }, false},
 		{"NoIDNumber", func(tr *identity.Transaction) { tr.IDNumber = "" }, false},
 		{"BadStatus", func(tr *identity.Transaction) { tr.Status = "done" }, false},
+		{"NoCreationTime", func(tr *identity.Transaction) { tr.CreatedAt = time.Time{} }, false},
 		{"ExpiresBeforeCreated", func(tr *identity.Transaction) { tr.ExpiresAt = now.Add(-time.Second) }, false},
 	}
 	for _, tt := range tests {

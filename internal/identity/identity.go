@@ -52,8 +52,9 @@ type Transaction struct {
 }
 
 // Validate reports whether t can be stored: a well-formed number, an
-// account, a name, an identification number, a known status, and an expiry
-// (if any) after its creation. The error wraps [ErrInvalid].
+// account, a name, an identification number, a known status, a creation
+// time, and an expiry (if any) after its creation. The error wraps
+// [ErrInvalid] and lists every problem.
 func (t *Transaction) Validate() error {
 	var problems []string
 	if err := ValidateNumber(t.Number); err != nil {
@@ -70,6 +71,9 @@ func (t *Transaction) Validate() error {
 	}
 	if !t.Status.Valid() {
 		problems = append(problems, fmt.Sprintf("status %q is not approved, rejected or pending", t.Status))
+	}
+	if t.CreatedAt.IsZero() {
+		problems = append(problems, "creation time is missing")
 	}
 	if !t.ExpiresAt.IsZero() && !t.ExpiresAt.After(t.CreatedAt) {
 		problems = append(problems, "expiry is not after creation")
