@@ -2,6 +2,8 @@ package signing
 
 import (
 	"errors"
+
+	"sello/internal/identity"
 )
 
 // reasons turns the error that sank one document into that document's
@@ -13,7 +15,7 @@ var reasons = []struct {
 	match  func(error) bool
 	reason string
 }{
-	{is(ErrNotValidated), "Identity validation error."},
+	{is(identity.ErrNotValidated), "Identity validation error."},
 }
 
 // Reason returns the errorReason for an error returned while signing one

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"sello/internal/identity"
 )
 
 // TestReasonTexts pins the errorReason texts: they are wire contract.
@@ -15,7 +17,7 @@ func TestReasonTexts(t *testing.T) {
 		want   string
 		wantOK bool
 	}{
-		{"identity", fmt.Errorf("transaction 42: %w", ErrNotValidated), "Identity validation error.", true},
+		{"identity", fmt.Errorf("transaction 42: %w", identity.ErrNotValidated), "Identity validation error.", true},
 		{"unknown error is a fault", errors.New("disk on fire"), "", false},
 		{"nil", nil, "", false},
 	}

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
+	"sello/internal/identity"
 	"sello/internal/keys"
 	"sello/internal/pades"
 )
@@ -26,41 +27,27 @@ import (
 // ask the client to retry later.
 var ErrOverloaded = errors.New("signing: too many documents being signed; retry later")
 
-// ErrNotValidated reports that the signer's identity could not be validated:
-// the transaction is unknown, not approved, expired or already used. An
-// [IdentityChecker] returns it, wrapped; every document of the batch then
-// fails with the specification's "Identity validation error.".
+// IdentityChecker turns clientInfo (a transaction number or a JSON object
+// with the signer's data) into the validated signer for an account, and
+// consumes single-use transactions once a batch is signed.
+// *identity.Checker implements it.
 //
-// TODO(#4): replace with identity.ErrNotValidated once package identity is
-// committed.
-var ErrNotValidated = errors.New("signing: identity not validated")
-
-// Signer is the validated person a batch is signed for.
-//
-// TODO(#4): replace with *identity.Signer once package identity is committed.
-type Signer struct {
-	Name           string
-	Identification string
-	Email          string
-	// Reason and Location are shown in the signature and written to the
-	// signature dictionary; they may be empty.
-	Reason   string
-	Location string
-}
-
-// IdentityChecker validates the signer named by clientInfo (a transaction
-// number or a JSON object with the signer's data) for an account. Errors for
-// an identity that is not validated wrap [ErrNotValidated]; any other error
-// is a service fault.
+// Check's refusals match identity.ErrNotValidated; every document of the
+// batch then fails with the specification's "Identity validation error.".
+// A refusal with identity.RuleUnavailable (the provider could not answer)
+// and any other error are service faults. Consume has the same error
+// contract; when it refuses (a concurrent request used the transaction
+// first), the batch's signed documents are discarded and fail.
 type IdentityChecker interface {
-	Check(ctx context.Context, account, clientInfo string) (*Signer, error)
+	Check(ctx context.Context, account, clientInfo string) (*identity.Signer, error)
+	Consume(ctx context.Context, account string, signer *identity.Signer) error
 }
 
 // KeySource returns the key a batch is signed with: a certificate issued on
 // demand for the signer, or a fixed organisation seal. Its errors are
 // service faults.
 type KeySource interface {
-	Key(ctx context.Context, signer *Signer) (*keys.Key, error)
+	Key(ctx context.Context, signer *identity.Signer) (*keys.Key, error)
 }
 
 // SignedDocument is a signed PDF that can be written out, possibly more than
@@ -242,7 +229,7 @@ func (s *Service) Sign(ctx context.Context, req Request) ([]Result, error) {
 
 	signer, err := s.identity.Check(ctx, req.Account, req.ClientInfo)
 	if err != nil {
-		if !errors.Is(err, ErrNotValidated) {
+		if !refused(err) {
 			return nil, fmt.Errorf("check identity: %w", err)
 		}
 		return s.failAll(ctx, req, ids, err)
@@ -265,7 +252,7 @@ func (s *Service) Sign(ctx context.Context, req Request) ([]Result, error) {
 		Page:           req.Page,
 		Rect:           req.Rect,
 		Name:           signer.Name,
-		Identification: signer.Identification,
+		Identification: signer.Identification(),
 		Reason:         signer.Reason,
 		Location:       signer.Location,
 		Now:            s.now,
@@ -288,7 +275,7 @@ func (s *Service) Sign(ctx context.Context, req Request) ([]Result, error) {
 			res.DocumentID, entry.DocumentID = ids[i], ids[i]
 			entry.RequestID, entry.ClientID = req.RequestID, req.ClientID
 			entry.Account, entry.Project = req.Account, req.Project
-			entry.SignerName, entry.SignerIdentification = signer.Name, signer.Identification
+			entry.SignerName, entry.SignerIdentification = signer.Name, signer.Identification()
 			entry.CertificateSerial = serial
 			results[i], entries[i] = res, entry
 			return nil
@@ -297,10 +284,54 @@ func (s *Service) Sign(ctx context.Context, req Request) ([]Result, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	if err := s.consume(ctx, req.Account, signer, results, entries); err != nil {
+		return nil, err
+	}
 	if err := s.audit.Record(ctx, entries); err != nil {
 		return nil, fmt.Errorf("record audit entries: %w", err)
 	}
 	return results, nil
+}
+
+// refused reports whether err is the identity check refusing the signer, as
+// opposed to the check being unable to answer.
+func refused(err error) bool {
+	var re *identity.RuleError
+	if errors.As(err, &re) && re.Rule == identity.RuleUnavailable {
+		return false
+	}
+	return errors.Is(err, identity.ErrNotValidated)
+}
+
+// consume uses up a single-use transaction once the batch has at least one
+// signed document. When another request consumed it first, the signed
+// documents are discarded and fail with the identity errorReason.
+func (s *Service) consume(ctx context.Context, account string, signer *identity.Signer, results []Result, entries []AuditEntry) error {
+	signed := false
+	for _, r := range results {
+		signed = signed || r.Status == StatusSuccess
+	}
+	if !signed {
+		return nil
+	}
+	err := s.identity.Consume(ctx, account, signer)
+	if err == nil {
+		return nil
+	}
+	if !refused(err) {
+		return fmt.Errorf("consume transaction: %w", err)
+	}
+	reason, ok := Reason(err)
+	if !ok {
+		return fmt.Errorf("consume transaction: %w", err)
+	}
+	for i := range results {
+		if results[i].Status == StatusSuccess {
+			results[i] = Result{ReferenceNumber: results[i].ReferenceNumber, DocumentID: results[i].DocumentID, Status: StatusFail, ErrorReason: reason}
+			entries[i].Status, entries[i].ErrorReason, entries[i].SignedSHA256 = StatusFail, reason, ""
+		}
+	}
+	return nil
 }
 
 // acquire waits for weight units of signing capacity, at most the queue

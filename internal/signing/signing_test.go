@@ -22,20 +22,30 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"sello/internal/identity"
 	"sello/internal/keys"
 	"sello/internal/pades"
 )
 
 type fakeIdentity struct {
-	signer *Signer
-	err    error
+	signer     *identity.Signer
+	err        error
+	consumeErr error
 }
 
-func (f fakeIdentity) Check(ctx context.Context, account, clientInfo string) (*Signer, error) {
+func (f fakeIdentity) Check(ctx context.Context, account, clientInfo string) (*identity.Signer, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
 	return f.signer, nil
+}
+
+func (f fakeIdentity) Consume(ctx context.Context, account string, signer *identity.Signer) error {
+	return f.consumeErr
+}
+
+func testSigner() *identity.Signer {
+	return &identity.Signer{Name: "José Núñez", IDType: "CC", IDNumber: "1020304050", Source: identity.SourceTransaction, Transaction: "tx-1"}
 }
 
 type fakeKeys struct {
@@ -43,7 +53,7 @@ type fakeKeys struct {
 	err error
 }
 
-func (f fakeKeys) Key(ctx context.Context, signer *Signer) (*keys.Key, error) {
+func (f fakeKeys) Key(ctx context.Context, signer *identity.Signer) (*keys.Key, error) {
 	return f.key, f.err
 }
 
@@ -122,7 +132,7 @@ var fixedTime = time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 func newTestService(t *testing.T, opts Options) *Service {
 	t.Helper()
 	if opts.Identity == nil {
-		opts.Identity = fakeIdentity{signer: &Signer{Name: "José Núñez", Identification: "CC 1020304050"}}
+		opts.Identity = fakeIdentity{signer: testSigner()}
 	}
 	if opts.Keys == nil {
 		opts.Keys = fakeKeys{key: mustKey(t)}
@@ -213,24 +223,39 @@ func TestSignBatch(t *testing.T) {
 
 func TestSignIdentityNotValidated(t *testing.T) {
 	t.Parallel()
-	audit := &memAudit{}
-	s := newTestService(t, Options{
-		Audit:    audit,
-		Identity: fakeIdentity{err: fmt.Errorf("transaction tx-9: %w", ErrNotValidated)},
-	})
-	got, err := s.Sign(t.Context(), Request{RequestID: "r", ClientInfo: "tx-9", Documents: docs("a", "b")})
-	if err != nil {
-		t.Fatalf("Sign: %v", err)
+	tests := []struct {
+		name     string
+		identity fakeIdentity
+	}{
+		{"check refuses", fakeIdentity{err: &identity.RuleError{Rule: identity.RuleExpired}}},
+		{"check refuses, wrapped sentinel", fakeIdentity{err: fmt.Errorf("tx-9: %w", identity.ErrNotValidated)}},
+		{"consumed by another request", fakeIdentity{signer: testSigner(), consumeErr: &identity.RuleError{Rule: identity.RuleConsumed, Err: identity.ErrConsumed}}},
 	}
-	want := []Result{
-		{ReferenceNumber: "ref0", DocumentID: "doc001", Status: StatusFail, ErrorReason: "Identity validation error."},
-		{ReferenceNumber: "ref1", DocumentID: "doc002", Status: StatusFail, ErrorReason: "Identity validation error."},
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("results (-want +got):\n%s", diff)
-	}
-	if len(audit.entries) != 2 || audit.entries[1].OriginalSHA256 != hexSHA256("b") || audit.entries[1].Status != StatusFail {
-		t.Errorf("audit entries = %+v, want two FAIL entries with digests", audit.entries)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			audit := &memAudit{}
+			s := newTestService(t, Options{Audit: audit, Identity: tt.identity})
+			got, err := s.Sign(t.Context(), Request{RequestID: "r", ClientInfo: "tx-9", Documents: docs("a", "b")})
+			if err != nil {
+				t.Fatalf("Sign: %v", err)
+			}
+			want := []Result{
+				{ReferenceNumber: "ref0", DocumentID: "doc001", Status: StatusFail, ErrorReason: "Identity validation error."},
+				{ReferenceNumber: "ref1", DocumentID: "doc002", Status: StatusFail, ErrorReason: "Identity validation error."},
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("results (-want +got):\n%s", diff)
+			}
+			if len(audit.entries) != 2 {
+				t.Fatalf("audit entries = %+v, want two", audit.entries)
+			}
+			for i, e := range audit.entries {
+				if e.Status != StatusFail || e.ErrorReason != "Identity validation error." || e.SignedSHA256 != "" || e.OriginalSHA256 != hexSHA256([]string{"a", "b"}[i]) {
+					t.Errorf("audit entry %d = %+v, want FAIL with the original's digest only", i, e)
+				}
+			}
+		})
 	}
 }
 
@@ -244,6 +269,8 @@ func TestSignFaults(t *testing.T) {
 		wantErr error
 	}{
 		{"identity provider down", Options{Identity: fakeIdentity{err: errStore}}, docs("a"), errStore},
+		{"identity provider unavailable", Options{Identity: fakeIdentity{err: &identity.RuleError{Rule: identity.RuleUnavailable, Err: errStore}}}, docs("a"), errStore},
+		{"consume unavailable", Options{Identity: fakeIdentity{signer: testSigner(), consumeErr: &identity.RuleError{Rule: identity.RuleUnavailable, Err: errStore}}}, docs("a"), errStore},
 		{"key unavailable", Options{Keys: fakeKeys{err: keys.ErrUnavailable}}, docs("a"), keys.ErrUnavailable},
 		{"audit down", Options{Audit: &memAudit{err: errStore}}, docs("a", "b"), errStore},
 		{"signing fault in one document", Options{}, docs("a", "FAULT", "c"), errFault},
