@@ -1,0 +1,30 @@
+package pades
+
+import "errors"
+
+// Errors that make a document unsignable. Each wraps into the error Sign
+// returns, so callers branch with errors.Is.
+var (
+	// ErrCertified reports a document certified with DocMDP /P 1: any
+	// change, a new signature included, would break the certification
+	// (ISO 32000-2 §12.8.2.2).
+	ErrCertified = errors.New("pades: the document is certified against any change")
+	// ErrEncrypted reports an encrypted document that cannot be opened
+	// without a password, or that we cannot sign.
+	ErrEncrypted = errors.New("pades: the document is encrypted")
+	// ErrNotPermitted reports an encrypted document whose permissions forbid
+	// adding a signature (ISO 32000-2 Table 22, bits 6 and 9).
+	ErrNotPermitted = errors.New("pades: the document's permissions forbid signing")
+	// ErrPageOutOfRange reports a page index beyond the document's pages.
+	ErrPageOutOfRange = errors.New("pades: page out of range")
+	// ErrRectOutsidePage reports a signature rectangle that does not lie
+	// within the page's visible area.
+	ErrRectOutsidePage = errors.New("pades: signature rectangle outside the page")
+	// ErrEmptyRect reports a signature rectangle with zero width or height.
+	ErrEmptyRect = errors.New("pades: signature rectangle has zero area")
+	// ErrUnsafeRepair reports a damaged document whose structure could only
+	// be guessed; signing it could produce a file validators disagree on.
+	ErrUnsafeRepair = errors.New("pades: the document's structure is damaged")
+	// ErrNoKey reports Options without a usable key and certificate.
+	ErrNoKey = errors.New("pades: no signing key or certificate")
+)
