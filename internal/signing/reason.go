@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"sello/internal/identity"
+	"sello/internal/pades"
+	"sello/internal/pdf"
 )
 
 // reasons turns the error that sank one document into that document's
@@ -16,6 +18,22 @@ var reasons = []struct {
 	reason string
 }{
 	{is(identity.ErrNotValidated), "Identity validation error."},
+	{is(pdf.ErrNotPDF), "The document is not a PDF file."},
+	{is(pdf.ErrJunkBeforeHeader), "The document has data before its PDF header and cannot be signed safely."},
+	{is(pades.ErrEncrypted), "The document is encrypted and cannot be signed."},
+	{is(pdf.ErrEncrypted), "The document is encrypted and cannot be signed."},
+	{is(pades.ErrNotPermitted), "The document's permissions do not allow signing."},
+	{is(pades.ErrCertified), "The document is certified against any change and cannot be signed."},
+	{is(pades.ErrPageOutOfRange), "The signature page does not exist in the document."},
+	{is(pdf.ErrPageRange), "The signature page does not exist in the document."},
+	{is(pades.ErrRectOutsidePage), "The signature rectangle lies outside the page."},
+	{is(pades.ErrEmptyRect), "The signature rectangle has zero area."},
+	{is(pdf.ErrTruncated), "The document is incomplete (truncated) and cannot be signed."},
+	{is(pades.ErrUnsafeRepair), "The document is damaged and cannot be signed."},
+	{is(pdf.ErrDamaged), "The document is damaged and cannot be signed."},
+	{is(pdf.ErrUnsupportedFilter), "The document uses a compression the service does not support."},
+	{is(pdf.ErrLimit), "The document exceeds the service's limits on PDF structure."},
+	{as[*pdf.SyntaxError], "The document is damaged and cannot be signed."},
 }
 
 // Reason returns the errorReason for an error returned while signing one
@@ -36,4 +54,10 @@ func Reason(err error) (string, bool) {
 // is returns a matcher for errors.Is(err, target).
 func is(target error) func(error) bool {
 	return func(err error) bool { return errors.Is(err, target) }
+}
+
+// as reports whether errors.As finds a T in err's chain.
+func as[T error](err error) bool {
+	var target T
+	return errors.As(err, &target)
 }

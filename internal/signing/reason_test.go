@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"sello/internal/identity"
+	"sello/internal/pades"
+	"sello/internal/pdf"
 )
 
 // TestReasonTexts pins the errorReason texts: they are wire contract.
@@ -18,6 +20,23 @@ func TestReasonTexts(t *testing.T) {
 		wantOK bool
 	}{
 		{"identity", fmt.Errorf("transaction 42: %w", identity.ErrNotValidated), "Identity validation error.", true},
+		{"not a PDF", fmt.Errorf("read header: %w", pdf.ErrNotPDF), "The document is not a PDF file.", true},
+		{"junk before header", pdf.ErrJunkBeforeHeader, "The document has data before its PDF header and cannot be signed safely.", true},
+		{"encrypted (pades)", pades.ErrEncrypted, "The document is encrypted and cannot be signed.", true},
+		{"encrypted (pdf)", fmt.Errorf("open: %w", pdf.ErrEncrypted), "The document is encrypted and cannot be signed.", true},
+		{"not permitted", pades.ErrNotPermitted, "The document's permissions do not allow signing.", true},
+		{"certified", fmt.Errorf("sign: %w", pades.ErrCertified), "The document is certified against any change and cannot be signed.", true},
+		{"page out of range (pades)", pades.ErrPageOutOfRange, "The signature page does not exist in the document.", true},
+		{"page out of range (pdf)", pdf.ErrPageRange, "The signature page does not exist in the document.", true},
+		{"rect outside page", pades.ErrRectOutsidePage, "The signature rectangle lies outside the page.", true},
+		{"empty rect", pades.ErrEmptyRect, "The signature rectangle has zero area.", true},
+		{"truncated", pdf.ErrTruncated, "The document is incomplete (truncated) and cannot be signed.", true},
+		{"unsafe repair", pades.ErrUnsafeRepair, "The document is damaged and cannot be signed.", true},
+		{"damaged xref", pdf.ErrDamaged, "The document is damaged and cannot be signed.", true},
+		{"unsupported filter", pdf.ErrUnsupportedFilter, "The document uses a compression the service does not support.", true},
+		{"limit", pdf.ErrLimit, "The document exceeds the service's limits on PDF structure.", true},
+		{"syntax error", fmt.Errorf("object 3: %w", &pdf.SyntaxError{Offset: 10, Msg: "bad"}), "The document is damaged and cannot be signed.", true},
+		{"no key is a fault", pades.ErrNoKey, "", false},
 		{"unknown error is a fault", errors.New("disk on fire"), "", false},
 		{"nil", nil, "", false},
 	}
