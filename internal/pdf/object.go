@@ -47,4 +47,6 @@ type Stream struct {
 
 	offset int64 // file offset of the first data byte, for streams read from a file
 	length int64 // encoded length, for streams read from a file
+	ref    Ref   // the indirect object holding the stream, for decryption
+	plain  bool  // never encrypted (cross-reference streams)
 }

@@ -1,0 +1,34 @@
+// Package pdf reads and incrementally updates PDF documents, as far as
+// signing needs (ISO 32000-2).
+//
+// # Reading
+//
+// [Open] reads the header, the startxref offset at the end of the file and
+// every cross-reference section through /Prev: classic tables, streams
+// (§7.5.8), hybrid files and linearized files. Objects are read on demand
+// through [Reader.Get] and cached; stream data is decoded by
+// [Reader.StreamData]. [Reader.Page] walks only the path to one page of the
+// page tree, resolving inherited attributes. The whole file is never read
+// into memory: the Reader makes small reads through an io.ReaderAt.
+//
+// # Damaged and hostile input
+//
+// Every loop, recursion and decompression is bounded by [Options]; hostile
+// input gives an error wrapping [ErrLimit], [ErrDamaged], [ErrTruncated] or
+// a [*SyntaxError], never a hang or a panic. When startxref is wrong but
+// the newest cross-reference section can be found unambiguously, Open
+// succeeds and [Reader.Repaired] reports it; bytes before the header give
+// [ErrJunkBeforeHeader].
+//
+// # Encryption
+//
+// Documents encrypted with the standard security handler (§7.6.4) are
+// described by [Reader.Security]. When the empty user password opens them,
+// strings and streams are decrypted transparently, and [Security] encrypts
+// what an incremental update adds.
+//
+// # Concurrency
+//
+// A [Reader] is for one goroutine at a time; the objects it returns are
+// shared with its cache and must not be modified.
+package pdf
