@@ -1,0 +1,105 @@
+// Package httpapi is Sello's HTTP interface: the routes of DESIGN.md §1,
+// their middleware (request ids, access log, panic recovery, the bearer
+// token check) and the mapping of request-level errors to a status and the
+// single JSON error text of the wire contract.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"sello/internal/auth"
+)
+
+// Authenticator is what the HTTP layer needs from the token service;
+// *auth.Service implements it.
+type Authenticator interface {
+	// Issue checks client credentials and returns a new access token.
+	Issue(ctx context.Context, cr auth.Credentials) (*auth.Token, error)
+	// Authorize checks a bearer token for an account and project.
+	Authorize(ctx context.Context, token, account, project string) (*auth.Principal, error)
+	// JWKS returns the public keys that verify the tokens.
+	JWKS(ctx context.Context) (auth.JWKS, error)
+}
+
+var _ Authenticator = (*auth.Service)(nil)
+
+// Options configure a Server. Auth and Issuer are required.
+type Options struct {
+	// Logger receives one line per request and every service fault;
+	// default: discard.
+	Logger *slog.Logger
+	// Auth issues tokens at POST /token and checks them on protected
+	// routes.
+	Auth Authenticator
+	// Issuer is the base URL the service is reached at, as it appears in
+	// the tokens' iss claim; the discovery document is built from it.
+	Issuer string
+	// SignDocuments is mounted behind the token check at POST
+	// /sign-documents; nil answers 503.
+	SignDocuments http.Handler
+	// MaxTokenBodyBytes caps the body of POST /token; default 64 KiB.
+	MaxTokenBodyBytes int64
+}
+
+// defaultMaxTokenBody is the default cap on the body of POST /token.
+const defaultMaxTokenBody = 64 << 10
+
+// Server is the service's http.Handler, with every route. It is safe for
+// concurrent use.
+type Server struct {
+	handler http.Handler
+}
+
+// New returns a Server serving these routes:
+//
+//	POST /token                              client_credentials grant (form or Basic)
+//	POST /sign-documents                     Options.SignDocuments, behind the token check
+//	GET  /.well-known/openid-configuration   discovery document
+//	GET  /.well-known/jwks.json              token-verification keys
+//	GET  /healthz                            liveness
+//
+// Anything else is a JSON 404, or 405 for a known path with another method.
+func New(opts Options) (*Server, error) {
+	if opts.Auth == nil {
+		return nil, errors.New("httpapi: Options.Auth is required")
+	}
+	if opts.Issuer == "" {
+		return nil, errors.New("httpapi: Options.Issuer is required")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	maxBody := opts.MaxTokenBodyBytes
+	if maxBody <= 0 {
+		maxBody = defaultMaxTokenBody
+	}
+	sign := opts.SignDocuments
+	if sign == nil {
+		sign = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusServiceUnavailable, msgUnavailable)
+		})
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/token", allow(&tokenHandler{auth: opts.Auth, log: log, maxBody: maxBody}, http.MethodPost))
+	mux.Handle("/sign-documents", allow(requireToken(opts.Auth, log, sign), http.MethodPost))
+	mux.Handle("/.well-known/openid-configuration", allow(discoveryHandler(opts.Issuer), http.MethodGet, http.MethodHead))
+	mux.Handle("/.well-known/jwks.json", allow(jwksHandler(opts.Auth, log), http.MethodGet, http.MethodHead))
+	mux.Handle("/healthz", allow(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	}), http.MethodGet, http.MethodHead))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, msgNotFound)
+	})
+
+	return &Server{handler: withRequestID(accessLog(log, recoverPanics(log, mux)))}, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
