@@ -155,7 +155,7 @@ func unpredict(data []byte, parms Dict) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("%w: bad /BitsPerComponent %d", ErrUnsupportedFilter, bpc)
 	}
-	bpp := (colors*bpc + 7) / 8              // bytes per pixel, at least 1
+	bpp := (colors*bpc + 7) / 8            // bytes per pixel, at least 1
 	rowLen := (colors*bpc*columns + 7) / 8 // bytes per row without the tag
 	switch {
 	case pred == 2:

@@ -197,4 +197,3 @@ func objHeaderBefore(b []byte, pos int) int {
 	}
 	return -1
 }
-
