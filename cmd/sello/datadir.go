@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"sello/internal/auth"
+	"sello/internal/store/sqlite"
+)
+
+// defaultDataDir is where the embedded store lives unless --data-dir or
+// SELLO_DATA_DIR says otherwise.
+const defaultDataDir = "./sello-data"
+
+// masterKeyFile is the name, in the data directory, of the file that holds
+// the key sealing the token-signing keys, unless SELLO_MASTER_KEY is set.
+const masterKeyFile = "master.key"
+
+// envOr returns the environment variable name, or def when it is unset or
+// empty.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// dataDirFlag defines --data-dir on fs, defaulting to SELLO_DATA_DIR, else
+// ./sello-data.
+func dataDirFlag(fs *flag.FlagSet) *string {
+	return fs.String("data-dir", envOr("SELLO_DATA_DIR", defaultDataDir),
+		"data directory holding the database and keys (env SELLO_DATA_DIR)")
+}
+
+// durationFlag defines a duration flag whose default comes from the
+// environment variable env when set. A malformed variable is reported by
+// the returned check function, so that it fails like a malformed flag.
+func durationFlag(fs *flag.FlagSet, name, env string, def time.Duration, usage string) (*time.Duration, func() error) {
+	v := def
+	var envErr error
+	if s := os.Getenv(env); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			envErr = fmt.Errorf("%s=%q: %w", env, s, err)
+		} else {
+			v = d
+		}
+	}
+	p := fs.Duration(name, v, usage+" (env "+env+")")
+	return p, func() error { return envErr }
+}
+
+// openStore opens (creating it if needed, mode 0700) the data directory
+// dir and the database in it, applying pending migrations.
+func openStore(ctx context.Context, dir string) (*sqlite.DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	return sqlite.Open(ctx, filepath.Join(dir, "sello.db"))
+}
+
+// loadMasterKey returns the master key: SELLO_MASTER_KEY (standard base64
+// of 32 bytes) when set, else the file master.key in the data directory,
+// created with a fresh random key (mode 0600) when it does not exist.
+func loadMasterKey(dir string) ([]byte, error) {
+	if v := os.Getenv("SELLO_MASTER_KEY"); v != "" {
+		return decodeMasterKey("SELLO_MASTER_KEY", v)
+	}
+	path := filepath.Join(dir, masterKeyFile)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return decodeMasterKey(path, string(b))
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read master key: %w", err)
+	}
+	key := make([]byte, auth.MasterKeySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("generate master key: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	// O_EXCL: if another process created the file meanwhile, use theirs.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return loadMasterKey(dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create master key: %w", err)
+	}
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write master key: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("write master key: %w", err)
+	}
+	return key, nil
+}
+
+func decodeMasterKey(source, v string) ([]byte, error) {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
+	if err != nil || len(key) != auth.MasterKeySize {
+		return nil, fmt.Errorf("master key from %s: want the base64 encoding of %d bytes", source, auth.MasterKeySize)
+	}
+	return key, nil
+}
+
+// parseArgs parses flags that may come before, between or after the
+// positional arguments ("disable ID --json"), and returns the positional
+// arguments.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
