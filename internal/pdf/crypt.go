@@ -28,13 +28,13 @@ const (
 
 // Permission bits of /P (ISO 32000-2 §7.6.4.2, Table 22), numbered from 1.
 const (
-	PermPrint       = 1 << 2  // bit 3: print
-	PermModify      = 1 << 3  // bit 4: modify contents other than by bits 6, 9, 11
-	PermCopy        = 1 << 4  // bit 5: copy text and graphics
-	PermAnnotate    = 1 << 5  // bit 6: add or modify annotations, fill in form fields
-	PermFillForms   = 1 << 8  // bit 9: fill in existing form fields, including signature fields
-	PermAssemble    = 1 << 10 // bit 11: assemble the document
-	PermPrintHighQ  = 1 << 11 // bit 12: faithful print
+	PermPrint      = 1 << 2  // bit 3: print
+	PermModify     = 1 << 3  // bit 4: modify contents other than by bits 6, 9, 11
+	PermCopy       = 1 << 4  // bit 5: copy text and graphics
+	PermAnnotate   = 1 << 5  // bit 6: add or modify annotations, fill in form fields
+	PermFillForms  = 1 << 8  // bit 9: fill in existing form fields, including signature fields
+	PermAssemble   = 1 << 10 // bit 11: assemble the document
+	PermPrintHighQ = 1 << 11 // bit 12: faithful print
 )
 
 // Security describes the standard security handler of an encrypted

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"errors"
+	"flag"
 	"fmt"
 	"slices"
 	"strings"
@@ -447,3 +448,6 @@ func TestWrongLength(t *testing.T) {
 		})
 	}
 }
+
+// update makes tests rewrite their golden files in testdata.
+var update = flag.Bool("update", false, "rewrite golden files in testdata")
