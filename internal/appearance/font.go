@@ -21,7 +21,11 @@ const fontName = pdf.Name("F1")
 // goRegular parses the embedded font once, on first use; the result is
 // immutable and shared by all calls.
 var goRegular = sync.OnceValues(func() (*trueType, error) {
-	return parseTrueType(goregular.TTF)
+	f, err := parseTrueType(goregular.TTF)
+	if err == nil && len(f.cmap) == 0 {
+		err = fmt.Errorf("%w: no Unicode mapping", errFont)
+	}
+	return f, err
 })
 
 // face is a font as the layout and the content stream see it.

@@ -15,6 +15,7 @@ const (
 	minFontSize   = 0.5 // below this no text is drawn, only the border
 	readableSize  = 6   // below this, words may be broken to get larger text
 	leading       = 1.2 // baseline distance as a multiple of the font size
+	wrapGain      = 1.2 // wrap lines only if that makes the text this much larger
 	maxFieldRunes = 200 // longer names, reasons and locations are cut with "…"
 )
 
@@ -52,6 +53,7 @@ func clean(s string) string {
 // layout is the arrangement of the text in the box.
 type layout struct {
 	border float64  // line width of the border
+	pad    float64  // distance from the box's edge that the text keeps
 	size   float64  // font size; 0 when the box is too small for text
 	x, y   float64  // start of the first baseline
 	lines  [][]rune // the lines as drawn, after wrapping
@@ -59,14 +61,16 @@ type layout struct {
 
 // fit chooses the font size and line breaks for lines in a w by h box: the
 // largest size up to maxFontSize at which every line fits the width and all
-// lines fit the height, first without breaking any line, then wrapping at
-// spaces, and only when that leaves the text below readableSize, breaking
-// inside words too. The result never extends past the inner edge of the
+// lines fit the height: without breaking any line, or wrapping at spaces
+// when that makes the text wrapGain times larger or the unbroken text would
+// be below readableSize, and only when the text is still below
+// readableSize, breaking inside words too. The result never extends past the inner edge of the
 // border.
 func fit(f face, lines []string, w, h float64) layout {
 	side := min(w, h)
 	l := layout{border: round(min(1, side/20))}
-	pad := l.border + min(2, side/20)
+	l.pad = l.border + min(3, side/20)
+	pad := l.pad
 	availW, availH := w-2*pad, h-2*pad
 	if availW <= 0 || availH <= 0 {
 		return l
@@ -82,11 +86,13 @@ func fit(f face, lines []string, w, h float64) layout {
 		src[i] = []rune(s)
 		widest = max(widest, textWidth(f, src[i]))
 	}
-	size := min(maxFontSize, availH/height(len(src), 1))
+	// The unbroken lines fit at this size; the factor keeps rounding errors
+	// on the safe side.
+	size := availH / height(len(src), 1)
 	if widest > 0 {
 		size = min(size, availW*1000/widest)
 	}
-	size *= 1 - 1e-9
+	size = min(maxFontSize, size*(1-1e-9))
 	chosen := src
 
 	// fits wraps the lines for a font size and reports whether they fit.
@@ -120,7 +126,9 @@ func fit(f face, lines []string, w, h float64) layout {
 	}
 	breakWords := false
 	if size < maxFontSize {
-		if s := grow(size, false); s > size {
+		// Wrapping is worth its extra lines only when the text gets
+		// noticeably larger, or was too small to read.
+		if s := grow(size, false); s > size*wrapGain || size < readableSize {
 			size = s
 		}
 		if size < readableSize {

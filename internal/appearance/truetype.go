@@ -55,7 +55,8 @@ const (
 	maxCompositeRec = 8 // nesting depth accepted for composite glyphs
 )
 
-// parseTrueType reads the tables of a TrueType font file.
+// parseTrueType reads the tables of a TrueType font file. A font without a
+// cmap table (as a subset for a CIDFont) maps no characters.
 func parseTrueType(data []byte) (*trueType, error) {
 	if len(data) < 12 {
 		return nil, fmt.Errorf("%w: short header", errFont)
@@ -78,7 +79,7 @@ func parseTrueType(data []byte) (*trueType, error) {
 		}
 		f.tables[tag] = data[off : off+length]
 	}
-	for _, tag := range []string{"head", "hhea", "maxp", "hmtx", "loca", "glyf", "cmap"} {
+	for _, tag := range []string{"head", "hhea", "maxp", "hmtx", "loca", "glyf"} {
 		if f.tables[tag] == nil {
 			return nil, fmt.Errorf("%w: no %q table", errFont, tag)
 		}
@@ -89,8 +90,11 @@ func parseTrueType(data []byte) (*trueType, error) {
 	if err := f.parseGlyphs(); err != nil {
 		return nil, err
 	}
-	if err := f.parseCmap(); err != nil {
-		return nil, err
+	f.cmap = make(map[rune]uint16)
+	if f.tables["cmap"] != nil {
+		if err := f.parseCmap(); err != nil {
+			return nil, err
+		}
 	}
 	return f, nil
 }
@@ -259,7 +263,6 @@ func (f *trueType) parseCmap() error {
 			best, bestRank = sub, rank
 		}
 	}
-	f.cmap = make(map[rune]uint16)
 	switch bestRank {
 	case 0:
 		return fmt.Errorf("%w: no Unicode cmap subtable", errFont)
