@@ -374,6 +374,9 @@ func FuzzParse(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(der)
+	for _, s := range corpusSignatures(f) {
+		f.Add(s.der)
+	}
 	if seeds, _ := filepath.Glob("testdata/*.der"); len(seeds) > 0 {
 		for _, s := range seeds {
 			b, err := os.ReadFile(s)
