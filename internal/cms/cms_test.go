@@ -10,7 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-		"testing"
+	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
