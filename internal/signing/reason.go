@@ -29,7 +29,6 @@ var reasons = []struct {
 	{is(pades.ErrRectOutsidePage), "The signature rectangle lies outside the page."},
 	{is(pades.ErrEmptyRect), "The signature rectangle has zero area."},
 	{is(pdf.ErrTruncated), "The document is incomplete (truncated) and cannot be signed."},
-	{is(pades.ErrUnsafeRepair), "The document is damaged and cannot be signed."},
 	{is(pdf.ErrDamaged), "The document is damaged and cannot be signed."},
 	{is(pdf.ErrUnsupportedFilter), "The document uses a compression the service does not support."},
 	{is(pdf.ErrLimit), "The document exceeds the service's limits on PDF structure."},

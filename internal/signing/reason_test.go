@@ -31,7 +31,6 @@ func TestReasonTexts(t *testing.T) {
 		{"rect outside page", pades.ErrRectOutsidePage, "The signature rectangle lies outside the page.", true},
 		{"empty rect", pades.ErrEmptyRect, "The signature rectangle has zero area.", true},
 		{"truncated", pdf.ErrTruncated, "The document is incomplete (truncated) and cannot be signed.", true},
-		{"unsafe repair", pades.ErrUnsafeRepair, "The document is damaged and cannot be signed.", true},
 		{"damaged xref", pdf.ErrDamaged, "The document is damaged and cannot be signed.", true},
 		{"unsupported filter", pdf.ErrUnsupportedFilter, "The document uses a compression the service does not support.", true},
 		{"limit", pdf.ErrLimit, "The document exceeds the service's limits on PDF structure.", true},
