@@ -384,7 +384,8 @@ func (s *Service) Verify(ctx context.Context, raw string) (*Claims, error) {
 }
 
 // onlyExpired reports whether err says the token expired and nothing else
-// was wrong with it; the signature was checked before the claims.
+// was wrong with it; the signature was checked before the claims. (Every
+// claim error also wraps jwt.ErrTokenInvalidClaims, so that one says nothing.)
 func onlyExpired(err error) bool {
 	if !errors.Is(err, jwt.ErrTokenExpired) {
 		return false
@@ -392,7 +393,7 @@ func onlyExpired(err error) bool {
 	for _, other := range []error{
 		jwt.ErrTokenMalformed, jwt.ErrTokenUnverifiable, jwt.ErrTokenSignatureInvalid,
 		jwt.ErrTokenInvalidIssuer, jwt.ErrTokenInvalidAudience, jwt.ErrTokenNotValidYet,
-		jwt.ErrTokenUsedBeforeIssued, jwt.ErrTokenRequiredClaimMissing, jwt.ErrTokenInvalidClaims,
+		jwt.ErrTokenUsedBeforeIssued, jwt.ErrTokenRequiredClaimMissing,
 		jwt.ErrTokenInvalidId, jwt.ErrTokenInvalidSubject,
 	} {
 		if errors.Is(err, other) {
