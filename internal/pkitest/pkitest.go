@@ -99,6 +99,10 @@ type Options struct {
 	ExtKeyUsage []x509.ExtKeyUsage
 	// UnknownExtKeyUsage lists extra extended key usage OIDs.
 	UnknownExtKeyUsage []asn1.ObjectIdentifier
+	// TimeStamping makes a time-stamping authority certificate: the only
+	// extended key usage is id-kp-timeStamping, marked critical as RFC 3161
+	// §2.3 requires. ExtKeyUsage and UnknownExtKeyUsage are then ignored.
+	TimeStamping bool
 	// OCSPServer and CRLDistributionPoints are copied into the certificate.
 	OCSPServer            []string
 	CRLDistributionPoints []string
@@ -210,6 +214,10 @@ func (ca *CA) Issue(t testing.TB, opts Options) *keys.Key {
 		BasicConstraintsValid: true,
 		OCSPServer:            opts.OCSPServer,
 		CRLDistributionPoints: opts.CRLDistributionPoints,
+	}
+	if opts.TimeStamping {
+		tmpl.ExtKeyUsage, tmpl.UnknownExtKeyUsage = nil, nil
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, timeStampingEKU())
 	}
 	der, err := x509.CreateCertificate(nil, tmpl, ca.cert, key.Public(), ca.signer)
 	if err != nil {

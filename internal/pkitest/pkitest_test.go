@@ -58,3 +58,21 @@ func TestWriteFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestTimeStampingCertificate(t *testing.T) {
+	t.Parallel()
+	key := NewCA(t, Options{}).Issue(t, Options{CommonName: "TSA", TimeStamping: true})
+	c := key.Chain[0]
+	if len(c.ExtKeyUsage) != 1 || c.ExtKeyUsage[0] != x509.ExtKeyUsageTimeStamping || len(c.UnknownExtKeyUsage) != 0 {
+		t.Errorf("ExtKeyUsage = %v %v, want timeStamping only", c.ExtKeyUsage, c.UnknownExtKeyUsage)
+	}
+	critical := false
+	for _, e := range c.Extensions {
+		if e.Id.Equal(oidExtKeyUsage) {
+			critical = e.Critical
+		}
+	}
+	if !critical {
+		t.Error("extended key usage is not critical")
+	}
+}
