@@ -22,22 +22,12 @@ import (
 // without clientInfo.
 const msgMissing = "Missing documents or client information."
 
-// signRequestError is a request-level error of POST /sign-documents: the
-// request is malformed (400) or over a limit (413). Msg is sent to the client
-// as the single error text.
-type signRequestError struct {
-	Status int
-	Msg    string
-}
-
-func (e *signRequestError) Error() string { return e.Msg }
-
 func badRequest(format string, args ...any) error {
-	return &signRequestError{Status: http.StatusBadRequest, Msg: fmt.Sprintf(format, args...)}
+	return &requestError{status: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}
 }
 
 func tooLarge(format string, args ...any) error {
-	return &signRequestError{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf(format, args...)}
+	return &requestError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf(format, args...)}
 }
 
 // byteCount renders a limit for an error text: "50 MB (52428800 bytes)", or
@@ -103,7 +93,7 @@ const maxIndexDigits = 6
 // parseFieldName parses a multipart field name of POST /sign-documents:
 // documentPairs[i].referenceNumber, documentPairs[i].document (i a decimal
 // number without sign or leading zeros), clientInfo, x1, y1, x2, y2 or
-// signaturePage. The error is a 400 *signRequestError saying what is wrong.
+// signaturePage. The error is a 400 *requestError saying what is wrong.
 func parseFieldName(name string) (fieldName, error) {
 	if k, ok := plainFields[name]; ok {
 		return fieldName{kind: k}, nil
@@ -279,7 +269,7 @@ func (fr *formReader) read(r *http.Request) (_ *signForm, err error) {
 // error: a limit already reported as 413 stays so, anything else (broken
 // multipart framing, a client that went away) is a 400.
 func bodyError(err error) error {
-	var re *signRequestError
+	var re *requestError
 	if errors.As(err, &re) {
 		return re
 	}

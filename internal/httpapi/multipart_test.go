@@ -51,8 +51,8 @@ func TestParseFieldName(t *testing.T) {
 			t.Parallel()
 			got, err := parseFieldName(tt.name)
 			if tt.bad {
-				var re *signRequestError
-				if !errors.As(err, &re) || re.Status != http.StatusBadRequest {
+				var re *requestError
+				if !errors.As(err, &re) || re.status != http.StatusBadRequest {
 					t.Fatalf("parseFieldName(%q) = %v, %v; want a 400 error", tt.name, got, err)
 				}
 				return
@@ -81,8 +81,8 @@ func FuzzParseFieldName(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name string) {
 		got, err := parseFieldName(name)
 		if err != nil {
-			var re *signRequestError
-			if !errors.As(err, &re) || re.Status != http.StatusBadRequest || re.Msg == "" {
+			var re *requestError
+			if !errors.As(err, &re) || re.status != http.StatusBadRequest || re.msg == "" {
 				t.Fatalf("parseFieldName(%q) error = %#v, want a 400 request error", name, err)
 			}
 			return

@@ -159,23 +159,3 @@ func writeJSONString(w *bufio.Writer, s string) {
 	}
 	w.Write(b)
 }
-
-// signRequestID returns the request's id, as set in the X-Request-Id
-// response header by the request-id middleware.
-//
-// TODO(#4): use the middleware's context accessor once it is committed.
-func signRequestID(w http.ResponseWriter, r *http.Request) string {
-	return w.Header().Get("X-Request-Id")
-}
-
-// writeSignError writes a JSON error body with a single error string.
-//
-// TODO(#4): use the shared writeError once it is committed.
-func writeSignError(w http.ResponseWriter, status int, msg string) {
-	b, _ := json.Marshal(struct {
-		Error string `json:"error"`
-	}{msg})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
-}

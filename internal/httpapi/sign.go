@@ -111,12 +111,12 @@ func orDefault(v, def int64) int64 {
 
 func (h *signHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	requestID := signRequestID(w, r)
+	requestID := RequestID(ctx)
 	principal, ok := auth.ClientFrom(ctx)
 	if !ok {
 		h.logger.ErrorContext(ctx, "sign-documents mounted without the token check",
 			slog.String("request_id", requestID))
-		writeSignError(w, http.StatusInternalServerError, msgSignFault)
+		writeError(w, http.StatusInternalServerError, msgSignFault)
 		return
 	}
 	form, err := h.forms.read(r)
@@ -158,30 +158,32 @@ func (h *signHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// fail answers a request that produced no results.
+// fail answers a request that produced no results: request errors from the
+// error table, overload as 503 with Retry-After, anything else as a logged
+// service fault.
 func (h *signHandler) fail(w http.ResponseWriter, r *http.Request, requestID string, p *auth.Principal, err error) {
 	ctx := r.Context()
-	var re *signRequestError
+	var re *requestError
 	switch {
 	case errors.As(err, &re):
-		if re.Status == http.StatusRequestEntityTooLarge {
+		if re.status == http.StatusRequestEntityTooLarge {
 			// Do not read the rest of a body that is over the limit.
 			w.Header().Set("Connection", "close")
 		}
-		writeSignError(w, re.Status, re.Msg)
+		writeError(w, re.status, re.msg)
 	case errors.Is(err, signing.ErrOverloaded):
 		h.logger.WarnContext(ctx, "signing capacity exhausted",
 			slog.String("request_id", requestID), slog.String("client_id", p.ClientID))
 		w.Header().Set("Retry-After", strconv.Itoa(int(max(1, h.retryAfter.Round(time.Second)/time.Second))))
-		writeSignError(w, http.StatusServiceUnavailable, msgOverloaded)
+		writeError(w, http.StatusServiceUnavailable, msgOverloaded)
 	case ctx.Err() != nil:
 		// The client went away; nobody reads the answer.
 		h.logger.InfoContext(ctx, "client gone before the documents were signed",
 			slog.String("request_id", requestID), slog.String("client_id", p.ClientID), slog.Any("err", err))
-		writeSignError(w, http.StatusBadRequest, "The request was cancelled.")
+		writeError(w, http.StatusBadRequest, "The request was cancelled.")
 	default:
 		h.logger.ErrorContext(ctx, "sign documents",
 			slog.String("request_id", requestID), slog.String("client_id", p.ClientID), slog.Any("err", err))
-		writeSignError(w, http.StatusInternalServerError, msgSignFault)
+		writeError(w, http.StatusInternalServerError, msgSignFault)
 	}
 }

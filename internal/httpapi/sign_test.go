@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +30,7 @@ import (
 	"sello/internal/pades"
 	"sello/internal/pdf"
 	"sello/internal/signing"
+	"sello/internal/store/sqlite"
 )
 
 // Test doubles for the signing service's dependencies.
@@ -111,14 +113,41 @@ func fakeSign(ctx context.Context, src io.ReaderAt, size int64, opts pades.Optio
 	return &fakeSigned{src: src, size: size}, nil
 }
 
-// signEnv is a sign-documents handler on a loopback port.
+// signEnv is the service's HTTP server, wired as in production (token
+// endpoint, token check, request ids, the SQLite store as audit log), on a
+// loopback port.
 type signEnv struct {
-	url     string
-	audit   *memAudit
-	tempDir string
-	handler *signHandler
-	// served receives once per request, after the handler returned.
+	base  string // the server's base URL
+	url   string // POST /sign-documents
+	token string // a valid access token for testAccount and testProject
+	// clientID is the API client the token was issued to.
+	clientID string
+	audit    auditLister
+	tempDir  string
+	handler  *signHandler
+	// served receives once per request, after the sign handler returned.
 	served chan struct{}
+	// skew moves the token service's clock forward (nanoseconds).
+	skew atomic.Int64
+}
+
+// auditLister reads back what the audit log recorded.
+type auditLister interface {
+	all() []signing.AuditEntry
+}
+
+// dbAudit reads the audit log of a SQLite store.
+type dbAudit struct {
+	t  testing.TB
+	db *sqlite.DB
+}
+
+func (d dbAudit) all() []signing.AuditEntry {
+	es, err := d.db.ListAudit(context.Background(), signing.AuditQuery{})
+	if err != nil {
+		d.t.Errorf("ListAudit: %v", err)
+	}
+	return es
 }
 
 type envOptions struct {
@@ -126,9 +155,46 @@ type envOptions struct {
 	service signing.Options
 }
 
-func mustSignEnv(t *testing.T, o envOptions) *signEnv {
+const testIssuer = "http://sello.test"
+
+// The test client's account and project: the specification's example
+// values, so that its curl command runs unchanged.
+const (
+	testAccount = "your_account_id"
+	testProject = "your_project_id"
+)
+
+func mustSignEnv(t testing.TB, o envOptions) *signEnv {
 	t.Helper()
-	env := &signEnv{audit: &memAudit{}, tempDir: t.TempDir(), served: make(chan struct{}, 100)}
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "sello.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	master := bytes.Repeat([]byte{7}, auth.MasterKeySize)
+	cheap := auth.HashParams{Memory: 64, Time: 1, Threads: 1}
+	admin, err := auth.NewAdmin(auth.AdminOptions{Clients: db, Keys: db, MasterKey: master, Hash: cheap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, secret, err := admin.CreateClient(ctx, auth.NewClient{Account: testAccount, Projects: []string{testProject}, Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.RotateKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	env := &signEnv{tempDir: t.TempDir(), served: make(chan struct{}, 100), audit: dbAudit{t: t, db: db}}
+	authSvc, err := auth.New(auth.Options{
+		Clients: db, Keys: db, MasterKey: master, Issuer: testIssuer, Hash: cheap,
+		Now: func() time.Time { return time.Now().Add(time.Duration(env.skew.Load())) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	if o.service.Identity == nil {
 		o.service.Identity = stubIdentity{}
 	}
@@ -136,7 +202,9 @@ func mustSignEnv(t *testing.T, o envOptions) *signEnv {
 		o.service.Keys = stubKeys{}
 	}
 	if o.service.Audit == nil {
-		o.service.Audit = env.audit
+		o.service.Audit = db
+	} else if l, ok := o.service.Audit.(auditLister); ok {
+		env.audit = l
 	}
 	if o.service.Sign == nil {
 		o.service.Sign = fakeSign
@@ -148,16 +216,41 @@ func mustSignEnv(t *testing.T, o envOptions) *signEnv {
 	o.handler.Signer = svc
 	o.handler.TempDir = env.tempDir
 	env.handler = NewSignHandler(o.handler).(*signHandler)
-	var n atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() { env.served <- struct{}{} }()
-		w.Header().Set("X-Request-Id", fmt.Sprintf("req-%d", n.Add(1)))
-		ctx := auth.WithClient(r.Context(), &auth.Principal{ClientID: "client-1", Account: r.Header.Get("x-account-id"), Project: r.Header.Get("x-project-id")})
-		env.handler.ServeHTTP(w, r.WithContext(ctx))
-	}))
-	t.Cleanup(srv.Close)
-	env.url = srv.URL + "/sign-documents"
+	srv, err := New(Options{
+		Auth:   authSvc,
+		Issuer: testIssuer,
+		SignDocuments: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() { env.served <- struct{}{} }()
+			env.handler.ServeHTTP(w, r)
+		}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	env.base = hs.URL
+	env.url = hs.URL + "/sign-documents"
+	env.token = mustToken(t, hs.URL, client.ID, secret)
+	env.clientID = client.ID
 	return env
+}
+
+// mustToken gets an access token from POST /token.
+func mustToken(t testing.TB, base, id, secret string) string {
+	t.Helper()
+	resp, err := http.PostForm(base+"/token", url.Values{"client_id": {id}, "client_secret": {secret}, "grant_type": {"client_credentials"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != http.StatusOK || tok.AccessToken == "" {
+		t.Fatalf("POST /token: status %d, %v", resp.StatusCode, err)
+	}
+	return tok.AccessToken
 }
 
 // field is one multipart field; a file field has a file name.
@@ -203,15 +296,32 @@ type errorBody struct {
 	Error string `json:"error"`
 }
 
-func post(t testing.TB, url string, body []byte, contentType string) (*http.Response, []byte) {
+// authorize adds the token and the account and project headers.
+func (env *signEnv) authorize(req *http.Request) {
+	req.Header.Set("Authorization", "Bearer "+env.token)
+	req.Header.Set("x-account-id", testAccount)
+	req.Header.Set("x-project-id", testProject)
+}
+
+func (env *signEnv) post(t testing.TB, body []byte, contentType string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	return env.postWith(t, body, contentType, map[string]string{
+		"Authorization": "Bearer " + env.token,
+		"x-account-id":  testAccount,
+		"x-project-id":  testProject,
+	})
+}
+
+func (env *signEnv) postWith(t testing.TB, body []byte, contentType string, headers map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, env.url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("x-account-id", "ACME")
-	req.Header.Set("x-project-id", "p1")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +373,7 @@ func TestSignDocumentsBatches(t *testing.T) {
 			}
 			fields := append(docFields(order), field{name: "clientInfo", value: "tx-1"})
 			body, ct := multipartBody(t, fields)
-			resp, b := post(t, env.url, body, ct)
+			resp, b := env.post(t, body, ct)
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("status = %d, body %s", resp.StatusCode, b)
 			}
@@ -300,7 +410,7 @@ func TestSignDocumentsBatches(t *testing.T) {
 			for _, e := range env.audit.all() {
 				if ids[e.DocumentID] {
 					found++
-					if e.Account != "ACME" || e.Project != "p1" || e.ClientID != "client-1" || e.RequestID == "" || e.SignerName != "José Núñez" {
+					if e.Account != testAccount || e.Project != testProject || e.ClientID != env.clientID || e.RequestID == "" || e.SignerName != "José Núñez" {
 						t.Errorf("audit entry %+v lacks the request's identity", e)
 					}
 				}
@@ -328,7 +438,7 @@ func TestSignDocumentsPerDocumentFailures(t *testing.T) {
 		{name: "clientInfo", value: "tx-1"},
 	}
 	body, ct := multipartBody(t, fields)
-	resp, b := post(t, env.url, body, ct)
+	resp, b := env.post(t, body, ct)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status = %d, body %s", resp.StatusCode, b)
 	}
@@ -360,7 +470,7 @@ func TestSignDocumentsIdentityFailure(t *testing.T) {
 	t.Parallel()
 	env := mustSignEnv(t, envOptions{})
 	body, ct := multipartBody(t, append(docFields([]int{0, 1}), field{name: "clientInfo", value: "unknown-tx"}))
-	resp, b := post(t, env.url, body, ct)
+	resp, b := env.post(t, body, ct)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status = %d, body %s", resp.StatusCode, b)
 	}
@@ -466,7 +576,7 @@ func TestSignDocumentsBadRequests(t *testing.T) {
 			if tt.fields != nil {
 				body, ct = multipartBody(t, tt.fields)
 			}
-			resp, b := post(t, env.url, body, ct)
+			resp, b := env.post(t, body, ct)
 			if resp.StatusCode != tt.wantStatus {
 				t.Errorf("status = %d, want %d (body %s)", resp.StatusCode, tt.wantStatus, b)
 			}
@@ -505,6 +615,7 @@ func TestSignDocumentsRequestTooLarge(t *testing.T) {
 				t.Fatal(err)
 			}
 			req.Header.Set("Content-Type", ct)
+			env.authorize(req)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -547,7 +658,7 @@ func TestSignDocumentsCoordinatesAndPage(t *testing.T) {
 		got = nil
 		mu.Unlock()
 		body, ct := multipartBody(t, append(append(docFields([]int{0}), field{name: "clientInfo", value: "tx"}), tt.extra...))
-		resp, b := post(t, env.url, body, ct)
+		resp, b := env.post(t, body, ct)
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: status %d, body %s", tt.name, resp.StatusCode, b)
 		}
@@ -578,7 +689,7 @@ func TestSignDocumentsSpecExample(t *testing.T) {
 		"-H", "Content-Type: multipart/form-data",
 		"-H", "x-account-id: your_account_id",
 		"-H", "x-project-id: your_project_id",
-		"-H", "Authorization: Bearer your_access_token",
+		"-H", "Authorization: Bearer "+env.token,
 		"-F", "documentPairs[0].referenceNumber=ref123",
 		"-F", "documentPairs[0].document=@"+path,
 		"-F", "clientInfo=transactionNumber",
@@ -615,7 +726,7 @@ func TestSignDocumentsConcurrentRequests(t *testing.T) {
 	for c := range clients {
 		wg.Go(func() {
 			body, ct := multipartBody(t, append(docFields([]int{0, 1, 2, 3 + c%3}[:3]), field{name: "clientInfo", value: fmt.Sprint("tx-", c)}))
-			resp, b := post(t, env.url, body, ct)
+			resp, b := env.post(t, body, ct)
 			if resp.StatusCode != http.StatusOK {
 				errs <- fmt.Errorf("client %d: status %d, body %s", c, resp.StatusCode, b)
 				return
@@ -691,7 +802,7 @@ func TestSignDocumentsSpillsToTempFiles(t *testing.T) {
 		{name: "clientInfo", value: "tx"},
 	}
 	body, ct := multipartBody(t, fields)
-	resp, b := post(t, env.url, body, ct)
+	resp, b := env.post(t, body, ct)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d, body %s", resp.StatusCode, b)
 	}
@@ -725,7 +836,8 @@ func TestSignDocumentsClientDisconnects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(conn, "POST /sign-documents HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", addr, ct, len(body))
+	fmt.Fprintf(conn, "POST /sign-documents HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nx-account-id: %s\r\nx-project-id: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
+		addr, env.token, testAccount, testProject, ct, len(body))
 	if _, err := conn.Write(body[:len(body)/2]); err != nil {
 		t.Fatal(err)
 	}
@@ -779,11 +891,11 @@ func TestSignDocumentsServiceFaults(t *testing.T) {
 			if tt.block {
 				go func() {
 					defer close(done)
-					post(t, env.url, body, ct)
+					env.post(t, body, ct)
 				}()
 				<-started
 			}
-			resp, b := post(t, env.url, body, ct)
+			resp, b := env.post(t, body, ct)
 			if resp.StatusCode != tt.wantStatus || mustDecode[errorBody](t, b).Error != tt.wantError {
 				t.Errorf("got %d %s, want %d %q", resp.StatusCode, b, tt.wantStatus, tt.wantError)
 			}
@@ -795,5 +907,68 @@ func TestSignDocumentsServiceFaults(t *testing.T) {
 				<-done
 			}
 		})
+	}
+}
+
+// TestSignDocumentsTokenCheck covers the 401 and 403 answers of the token
+// check in front of the handler; none of them reads the body.
+func TestSignDocumentsTokenCheck(t *testing.T) {
+	t.Parallel()
+	env := mustSignEnv(t, envOptions{})
+	body, ct := multipartBody(t, append(docFields([]int{0}), field{name: "clientInfo", value: "tx"}))
+	good := map[string]string{"Authorization": "Bearer " + env.token, "x-account-id": testAccount, "x-project-id": testProject}
+	with := func(k, v string) map[string]string {
+		h := map[string]string{}
+		for hk, hv := range good {
+			h[hk] = hv
+		}
+		if v == "" {
+			delete(h, k)
+		} else {
+			h[k] = v
+		}
+		return h
+	}
+	tests := []struct {
+		name       string
+		headers    map[string]string
+		wantStatus int
+		wantError  string
+	}{
+		{"no token", with("Authorization", ""), 401, "Token not provided or invalid."},
+		{"not bearer", with("Authorization", "Basic abc"), 401, "Token not provided or invalid."},
+		{"forged token", with("Authorization", "Bearer "+env.token[:len(env.token)-4]+"AAAA"), 401, "Token not provided or invalid."},
+		{"other account", with("x-account-id", "someone_else"), 403, "The token was not issued for this x-account-id."},
+		{"other project", with("x-project-id", "other_project"), 403, "The token was not issued for this x-project-id."},
+		{"no account", with("x-account-id", ""), 403, "Missing x-account-id header."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			resp, b := env.postWith(t, body, ct, tt.headers)
+			if resp.StatusCode != tt.wantStatus || mustDecode[errorBody](t, b).Error != tt.wantError {
+				t.Errorf("got %d %s, want %d %q", resp.StatusCode, b, tt.wantStatus, tt.wantError)
+			}
+			if resp.StatusCode == 401 && resp.Header.Get("WWW-Authenticate") == "" {
+				t.Error("401 without WWW-Authenticate")
+			}
+			if resp.Header.Get("X-Request-Id") == "" {
+				t.Error("no X-Request-Id")
+			}
+		})
+	}
+	if n := len(env.audit.all()); n != 0 {
+		t.Errorf("%d audit entries for refused requests", n)
+	}
+}
+
+func TestSignDocumentsTokenExpired(t *testing.T) {
+	t.Parallel()
+	env := mustSignEnv(t, envOptions{})
+	env.skew.Store(int64(24 * time.Hour))
+	body, ct := multipartBody(t, append(docFields([]int{0}), field{name: "clientInfo", value: "tx"}))
+	resp, b := env.post(t, body, ct)
+	if resp.StatusCode != http.StatusForbidden || mustDecode[errorBody](t, b).Error != "Token expired." {
+		t.Errorf("got %d %s, want 403 \"Token expired.\"", resp.StatusCode, b)
 	}
 }
