@@ -3,6 +3,7 @@ package signing
 import (
 	"errors"
 
+	"sello/internal/ca"
 	"sello/internal/identity"
 	"sello/internal/pades"
 	"sello/internal/pdf"
@@ -18,6 +19,7 @@ var reasons = []struct {
 	reason string
 }{
 	{is(identity.ErrNotValidated), "Identity validation error."},
+	{is(ca.ErrInvalidPerson), "Identity validation error."},
 	{is(pdf.ErrNotPDF), "The document is not a PDF file."},
 	{is(pdf.ErrJunkBeforeHeader), "The document has data before its PDF header and cannot be signed safely."},
 	{is(pades.ErrEncrypted), "The document is encrypted and cannot be signed."},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"sello/internal/ca"
 	"sello/internal/identity"
 	"sello/internal/pades"
 	"sello/internal/pdf"
@@ -20,6 +21,7 @@ func TestReasonTexts(t *testing.T) {
 		wantOK bool
 	}{
 		{"identity", fmt.Errorf("transaction 42: %w", identity.ErrNotValidated), "Identity validation error.", true},
+		{"person cannot be certified", fmt.Errorf("issue certificate: %w", ca.ErrInvalidPerson), "Identity validation error.", true},
 		{"not a PDF", fmt.Errorf("read header: %w", pdf.ErrNotPDF), "The document is not a PDF file.", true},
 		{"junk before header", pdf.ErrJunkBeforeHeader, "The document has data before its PDF header and cannot be signed safely.", true},
 		{"encrypted (pades)", pades.ErrEncrypted, "The document is encrypted and cannot be signed.", true},

@@ -243,6 +243,11 @@ func (s *Service) Sign(ctx context.Context, req Request) ([]Result, error) {
 
 	key, err := s.keys.Key(ctx, signer)
 	if err != nil {
+		if _, ok := Reason(err); ok {
+			// The signer's data cannot be certified: the batch fails as
+			// an identity error, not as a fault of the service.
+			return s.failAll(ctx, req, ids, err)
+		}
 		return nil, fmt.Errorf("get signing key: %w", err)
 	}
 	opts := pades.Options{

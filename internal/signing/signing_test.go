@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"sello/internal/ca"
 	"sello/internal/identity"
 	"sello/internal/keys"
 	"sello/internal/pades"
@@ -386,4 +387,90 @@ func TestNewRequiresDependencies(t *testing.T) {
 	if _, err := New(Options{}); err == nil {
 		t.Error("New(Options{}) = nil error, want an error")
 	}
+}
+
+func TestSignWithCAKeys(t *testing.T) {
+	t.Parallel()
+	authority := mustCA(t)
+	tests := []struct {
+		name       string
+		signer     *identity.Signer
+		wantStatus Status
+		wantReason string
+	}{
+		{"certified signer", testSigner(), StatusSuccess, ""},
+		{"identification type unknown", &identity.Signer{Name: "Ana", IDType: "XYZ", IDNumber: "1"}, StatusFail, "Identity validation error."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			audit := &memAudit{}
+			var gotKey *keys.Key
+			sign := func(ctx context.Context, src io.ReaderAt, size int64, opts pades.Options) (SignedDocument, error) {
+				gotKey = opts.Key
+				return fakeSign(ctx, src, size, opts)
+			}
+			s := newTestService(t, Options{
+				Audit: audit, Sign: sign, MaxSigningPerBatch: 1,
+				Identity: fakeIdentity{signer: tt.signer},
+				Keys:     CAKeys{CA: authority},
+			})
+			got, err := s.Sign(t.Context(), Request{ClientInfo: "tx", Documents: docs("%PDF-1.7 a")})
+			if err != nil {
+				t.Fatalf("Sign: %v", err)
+			}
+			if got[0].Status != tt.wantStatus || got[0].ErrorReason != tt.wantReason {
+				t.Fatalf("result %+v, want %s %q", got[0], tt.wantStatus, tt.wantReason)
+			}
+			if tt.wantStatus != StatusSuccess {
+				return
+			}
+			cert := gotKey.Certificate()
+			if cert == nil || cert.Subject.CommonName != tt.signer.Name {
+				t.Fatalf("signing certificate %v, want one naming %q", cert, tt.signer.Name)
+			}
+			if want := cert.SerialNumber.Text(16); audit.entries[0].CertificateSerial != want {
+				t.Errorf("audit serial = %q, want %q", audit.entries[0].CertificateSerial, want)
+			}
+		})
+	}
+}
+
+func TestSealKey(t *testing.T) {
+	t.Parallel()
+	key := mustKey(t)
+	got, err := SealKey{Provider: fixedProvider{key}}.Key(t.Context(), testSigner())
+	if err != nil || got != key {
+		t.Errorf("SealKey.Key = %v, %v; want the provider's key", got, err)
+	}
+}
+
+type fixedProvider struct{ key *keys.Key }
+
+func (p fixedProvider) Key(ctx context.Context) (*keys.Key, error) { return p.key, nil }
+
+func mustCA(t *testing.T) *ca.CA {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "Test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, priv.Public(), priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca.New(priv, cert, ca.Options{Country: "CO"})
 }
