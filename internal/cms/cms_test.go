@@ -2,6 +2,7 @@ package cms
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
@@ -410,6 +411,70 @@ func BenchmarkSign(b *testing.B) {
 			for b.Loop() {
 				if _, err := Sign(digest[:], opts); err != nil {
 					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func TestAddTimestamp(t *testing.T) {
+	t.Parallel()
+	key := mustKey(t, pkitest.ECDSAP384)
+	tsaKey := pkitest.NewCA(t, pkitest.Options{CommonName: "TSA Root"}).Issue(t, pkitest.Options{CommonName: "TSA", TimeStamping: true})
+	digest := digestOf(crypto.SHA384, []byte("document"))
+	der, err := Sign(digest, SignOptions{Signer: key.Signer, Chain: key.Chain, Hash: crypto.SHA384})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stampOver := func(fixed []byte) func(context.Context, []byte, crypto.Hash) ([]byte, error) {
+		return func(_ context.Context, d []byte, h crypto.Hash) ([]byte, error) {
+			if fixed != nil {
+				d = fixed
+			}
+			info := &TSTInfo{Policy: []int{2, 999, 1}, HashAlgorithm: h, HashedMessage: d, SerialNumber: big.NewInt(1), GenTime: time.Now()}
+			b, err := info.Marshal()
+			if err != nil {
+				return nil, err
+			}
+			return SignContent(b, OIDTSTInfo, SignOptions{Signer: tsaKey.Signer, Chain: tsaKey.Chain[:1]})
+		}
+	}
+	errTSA := errors.New("tsa down")
+	tests := []struct {
+		name   string
+		stamp  func(context.Context, []byte, crypto.Hash) ([]byte, error)
+		want   error
+		reason Reason
+	}{
+		{name: "good", stamp: stampOver(nil)},
+		{name: "imprint of something else", stamp: stampOver(make([]byte, 32)), reason: ReasonTimestampMismatch},
+		{name: "stamp fails", stamp: func(context.Context, []byte, crypto.Hash) ([]byte, error) { return nil, errTSA }, want: errTSA},
+		{name: "not a token", stamp: func(context.Context, []byte, crypto.Hash) ([]byte, error) { return []byte{0x30, 0}, nil }, want: ErrMalformed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			out, err := AddTimestamp(t.Context(), der, crypto.SHA256, tc.stamp)
+			switch {
+			case tc.reason != 0:
+				var ve *VerifyError
+				if !errors.As(err, &ve) || ve.Reason != tc.reason {
+					t.Fatalf("AddTimestamp() = %v, want reason %v", err, tc.reason)
+				}
+			case tc.want != nil:
+				if !errors.Is(err, tc.want) {
+					t.Fatalf("AddTimestamp() = %v, want %v", err, tc.want)
+				}
+			default:
+				if err != nil {
+					t.Fatalf("AddTimestamp() = %v", err)
+				}
+				sd, err := Parse(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := sd.Verify(digest); err != nil {
+					t.Errorf("Verify() = %v", err)
 				}
 			}
 		})
