@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"sello/internal/pdf"
@@ -68,8 +69,23 @@ type Options struct {
 // border; when the box is too small for any text only the border is drawn.
 //
 // Build returns an error wrapping [ErrInvalidOptions] when opts cannot be
-// drawn. It is safe for concurrent use; a adds nothing when it fails.
+// drawn; a is then left untouched. It is safe for concurrent use. Callers
+// that build many appearances should use a shared [Builder], which gives
+// the same result with fewer allocations.
 func Build(a Adder, opts Options) (pdf.Ref, error) {
+	var b Builder
+	return b.Build(a, opts)
+}
+
+// Builder builds appearances like [Build], keeping its compressors for
+// reuse between calls. The zero value is ready to use, and a Builder is
+// safe for concurrent use.
+type Builder struct {
+	writers sync.Pool // of *zlib.Writer
+}
+
+// Build is the function [Build], reusing b's resources.
+func (b *Builder) Build(a Adder, opts Options) (pdf.Ref, error) {
 	rotate, err := opts.check()
 	if err != nil {
 		return pdf.Ref{}, err
@@ -80,11 +96,18 @@ func Build(a Adder, opts Options) (pdf.Ref, error) {
 		return pdf.Ref{}, err
 	}
 	l := fit(f, lines, opts.Width, opts.Height)
-	content, err := deflate(l.content(f, opts.Width, opts.Height))
+
+	zw, _ := b.writers.Get().(*zlib.Writer)
+	if zw == nil {
+		zw = zlib.NewWriter(nil)
+	}
+	defer b.writers.Put(zw)
+	z := deflater{zw}
+	content, err := z.deflate(l.content(f, opts.Width, opts.Height))
 	if err != nil {
 		return pdf.Ref{}, err
 	}
-	fontRef, err := f.add(a)
+	fontRef, err := f.add(a, z)
 	if err != nil {
 		return pdf.Ref{}, err
 	}
@@ -172,15 +195,21 @@ func number(v float64) pdf.Object {
 	return pdf.Real(v)
 }
 
-// deflate compresses a stream's data for /Filter /FlateDecode (ISO 32000-2
-// §7.4.4: the zlib format of RFC 1950).
-func deflate(data []byte) ([]byte, error) {
+// deflater compresses stream data for /Filter /FlateDecode (ISO 32000-2
+// §7.4.4: the zlib format of RFC 1950) with one reusable writer.
+type deflater struct {
+	zw *zlib.Writer
+}
+
+// deflate returns data compressed, in a new slice.
+func (d deflater) deflate(data []byte) ([]byte, error) {
 	var buf bytes.Buffer
-	zw := zlib.NewWriter(&buf)
-	if _, err := zw.Write(data); err != nil {
+	buf.Grow(len(data)/2 + 64)
+	d.zw.Reset(&buf)
+	if _, err := d.zw.Write(data); err != nil {
 		return nil, fmt.Errorf("compress stream: %w", err)
 	}
-	if err := zw.Close(); err != nil {
+	if err := d.zw.Close(); err != nil {
 		return nil, fmt.Errorf("compress stream: %w", err)
 	}
 	return buf.Bytes(), nil

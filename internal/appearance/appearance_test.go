@@ -552,8 +552,9 @@ func BenchmarkBuild(b *testing.B) {
 	} {
 		b.Run(bb.name, func(b *testing.B) {
 			b.ReportAllocs()
+			var builder Builder
 			for b.Loop() {
-				if _, err := Build(&testDoc{}, bb.opts); err != nil {
+				if _, err := builder.Build(&testDoc{}, bb.opts); err != nil {
 					b.Fatal(err)
 				}
 			}

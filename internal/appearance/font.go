@@ -38,9 +38,10 @@ type face interface {
 	extent() (ascent, descent float64)
 	// show appends s as a string operand for Tj.
 	show(b []byte, s []rune) []byte
-	// add adds the font's objects to a and returns the font dictionary's
-	// reference. It adds nothing when it fails.
-	add(a Adder) (pdf.Ref, error)
+	// add adds the font's objects to a, compressing streams with z, and
+	// returns the font dictionary's reference. It adds nothing when it
+	// fails.
+	add(a Adder, z deflater) (pdf.Ref, error)
 }
 
 // chooseFace returns the font for lines and the lines as that font will
@@ -96,7 +97,7 @@ func (h *helvetica) show(b []byte, s []rune) []byte {
 	return append(b, ')')
 }
 
-func (h *helvetica) add(a Adder) (pdf.Ref, error) {
+func (h *helvetica) add(a Adder, _ deflater) (pdf.Ref, error) {
 	first, last := h.first, h.last
 	if first > last {
 		first, last = 0x20, 0x20
@@ -209,12 +210,12 @@ func (e *embedded) show(b []byte, s []rune) []byte {
 	return append(b, '>')
 }
 
-func (e *embedded) add(a Adder) (pdf.Ref, error) {
-	program, err := deflate(e.program)
+func (e *embedded) add(a Adder, z deflater) (pdf.Ref, error) {
+	program, err := z.deflate(e.program)
 	if err != nil {
 		return pdf.Ref{}, err
 	}
-	toUnicode, err := deflate(e.toUnicode())
+	toUnicode, err := z.deflate(e.toUnicode())
 	if err != nil {
 		return pdf.Ref{}, err
 	}
