@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -451,3 +453,25 @@ func TestWrongLength(t *testing.T) {
 
 // update makes tests rewrite their golden files in testdata.
 var update = flag.Bool("update", false, "rewrite golden files in testdata")
+
+func BenchmarkOpen(b *testing.B) {
+	for _, name := range []string{"s01-google-docs.pdf", "s03-pdflatex-forms.pdf", "s15-pdftex-311-pages.pdf", "s20-linearized.pdf"} {
+		data, err := os.ReadFile(filepath.Join(corpusDir, name))
+		if err != nil {
+			b.Skipf("corpus file: %v", err)
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				r, err := Open(bytes.NewReader(data), int64(len(data)), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := r.Catalog(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
