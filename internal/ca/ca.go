@@ -36,8 +36,8 @@ import (
 const DefaultSubject = "Sello Development CA"
 
 // ErrInvalidPerson reports a person whose data cannot go into a
-// certificate: no name, an unknown identification type, an identification
-// number or country that a certificate cannot carry.
+// certificate: no name, an unknown identification type, or an
+// identification number or country that a certificate cannot carry.
 var ErrInvalidPerson = errors.New("ca: invalid person data")
 
 // ErrInvalidCA reports CA files or a CA certificate that cannot be used: a
@@ -108,7 +108,8 @@ type Person struct {
 	Name string
 	// IDType is the kind of identification document: an EN 319 412-1
 	// three-letter type (IDC, PAS, PNO, TAX, TIN) or a common local name
-	// that maps onto one (CC, CE, DNI, TI, NIT, RUT, passport ...).
+	// that maps onto one (CC, CE, DNI, TI, NIT, RUT, passport ...). An
+	// empty type gives a bare serialNumber (see SerialNumber).
 	IDType string
 	// IDNumber is the document number.
 	IDNumber string
@@ -136,21 +137,15 @@ var idTypes = map[string]string{
 	"PP": "PAS", "PA": "PAS", "PASSPORT": "PAS", "PASAPORTE": "PAS",
 }
 
-// SerialNumber returns the ETSI EN 319 412-1 §5.1.3 semantic identifier
-// for the person, such as "IDCCO-1020304050", using defaultCountry when the
-// person has none. Errors wrap ErrInvalidPerson.
+// SerialNumber returns the subject serialNumber for the person. With a
+// known identification type and a country (the person's, else
+// defaultCountry) it is the ETSI EN 319 412-1 §5.1.3 semantic identifier,
+// such as "IDCCO-1020304050"; with no type or no country, rather than guess
+// them, it is the bare number. Errors wrap ErrInvalidPerson: an unknown
+// type, no number, a number with characters other than letters, digits,
+// '-', '.' and '/', or a person's country that is not an ISO 3166 alpha-2
+// code.
 func (p Person) SerialNumber(defaultCountry string) (string, error) {
-	typ, ok := idTypes[strings.ToUpper(strings.TrimSpace(p.IDType))]
-	if !ok {
-		return "", fmt.Errorf("%w: identification type %q", ErrInvalidPerson, p.IDType)
-	}
-	country := strings.ToUpper(strings.TrimSpace(p.Country))
-	if country == "" {
-		country = strings.ToUpper(defaultCountry)
-	}
-	if len(country) != 2 || !isUpperAlpha(country) {
-		return "", fmt.Errorf("%w: country %q is not an ISO 3166 alpha-2 code", ErrInvalidPerson, country)
-	}
 	num := strings.TrimSpace(p.IDNumber)
 	if num == "" || len(num) > 50 {
 		return "", fmt.Errorf("%w: identification number must have 1 to 50 characters", ErrInvalidPerson)
@@ -159,6 +154,21 @@ func (p Person) SerialNumber(defaultCountry string) (string, error) {
 		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r == '-' || r == '.' || r == '/') {
 			return "", fmt.Errorf("%w: identification number holds %q", ErrInvalidPerson, r)
 		}
+	}
+	country := strings.ToUpper(strings.TrimSpace(p.Country))
+	if country != "" && (len(country) != 2 || !isUpperAlpha(country)) {
+		return "", fmt.Errorf("%w: country %q is not an ISO 3166 alpha-2 code", ErrInvalidPerson, p.Country)
+	}
+	if country == "" {
+		country = strings.ToUpper(strings.TrimSpace(defaultCountry))
+	}
+	rawType := strings.ToUpper(strings.TrimSpace(p.IDType))
+	typ, ok := idTypes[rawType]
+	if !ok && rawType != "" {
+		return "", fmt.Errorf("%w: identification type %q", ErrInvalidPerson, p.IDType)
+	}
+	if !ok || len(country) != 2 || !isUpperAlpha(country) {
+		return num, nil
 	}
 	return typ + country + "-" + num, nil
 }
@@ -173,7 +183,7 @@ func isUpperAlpha(s string) bool {
 }
 
 // Issue creates a fresh key and a certificate for it that names p: subject
-// CN, serialNumber, O and C; key usage digitalSignature and
+// CN, serialNumber (see Person.SerialNumber), O and C; key usage digitalSignature and
 // contentCommitment; extended key usage document signing (plus
 // emailProtection when asked); valid from a minute ago for
 // Options.Validity; a random 128-bit serial number. The key is kept only in
@@ -211,11 +221,12 @@ func (c *CA) Issue(ctx context.Context, p Person, opts IssueOptions) (*keys.Key,
 		subject.Organization = []string{c.opts.Organization}
 	}
 	// C is the CA's country when configured, else the country that issued
-	// the person's identification.
-	if c.opts.Country != "" {
+	// the person's identification, when known.
+	switch {
+	case c.opts.Country != "":
 		subject.Country = []string{strings.ToUpper(c.opts.Country)}
-	} else {
-		subject.Country = []string{sn[3:5]}
+	case p.Country != "":
+		subject.Country = []string{strings.ToUpper(strings.TrimSpace(p.Country))}
 	}
 	eku := []x509.ExtKeyUsage(nil)
 	if opts.EmailProtection {

@@ -142,6 +142,7 @@ func TestIssue(t *testing.T) {
 		{"cedula", Person{Name: "José Ñúñez Conceição", IDType: "CC", IDNumber: "1020304050"}, IssueOptions{}, "IDCCO-1020304050", "ecdsa", 0},
 		{"passport with country", Person{Name: "Ana Silva", IDType: "passport", IDNumber: "AB123456", Country: "br", Email: "ana@example.com"}, IssueOptions{EmailProtection: true}, "PASBR-AB123456", "ecdsa", 1},
 		{"tax number, RSA", Person{Name: "Empresa", IDType: "NIT", IDNumber: "900123456-7"}, IssueOptions{RSA: true}, "TAXCO-900123456-7", "rsa", 0},
+		{"no id type", Person{Name: "Ana", IDNumber: "1020304050"}, IssueOptions{}, "1020304050", "ecdsa", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -238,6 +239,28 @@ func TestIssueInvalid(t *testing.T) {
 			t.Parallel()
 			if _, err := c.Issue(tc.ctx, tc.person, IssueOptions{}); !errors.Is(err, tc.want) {
 				t.Errorf("Issue() = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSerialNumberWithoutCountry(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		p    Person
+		want string
+	}{
+		{"no country anywhere", Person{IDType: "CC", IDNumber: "1"}, "1"},
+		{"person's country", Person{IDType: "CC", IDNumber: "1", Country: "pt"}, "IDCPT-1"},
+		{"three-letter type kept", Person{IDType: "pno", IDNumber: "1", Country: "ES"}, "PNOES-1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := tc.p.SerialNumber("")
+			if err != nil || got != tc.want {
+				t.Errorf("SerialNumber() = %q, %v; want %q", got, err, tc.want)
 			}
 		})
 	}
