@@ -27,6 +27,7 @@ func commands() []command {
 		{"transactions", "manage identity-validation transactions", runTransactions},
 		{"ca", "the service certificate authority (export)", runCA},
 		{"audit", "read the audit log", runAudit},
+		{"bench", "drive a running server on this machine with signing requests", runBench},
 		{"version", "print the version", runVersion},
 	}
 }
