@@ -22,9 +22,6 @@ var (
 	ErrRectOutsidePage = errors.New("pades: signature rectangle outside the page")
 	// ErrEmptyRect reports a signature rectangle with zero width or height.
 	ErrEmptyRect = errors.New("pades: signature rectangle has zero area")
-	// ErrUnsafeRepair reports a damaged document whose structure could only
-	// be guessed; signing it could produce a file validators disagree on.
-	ErrUnsafeRepair = errors.New("pades: the document's structure is damaged")
 	// ErrNoKey reports Options without a usable key and certificate.
 	ErrNoKey = errors.New("pades: no signing key or certificate")
 )

@@ -4,9 +4,7 @@
 package pades
 
 import (
-	"context"
 	"crypto"
-	"errors"
 	"io"
 	"time"
 
@@ -72,12 +70,4 @@ func (s *Signed) WriteTo(w io.Writer) (int64, error) {
 	}
 	m, err := w.Write(s.Tail)
 	return n + int64(m), err
-}
-
-// Sign signs the document held in src (size bytes) and returns the signed
-// document. The source must stay readable and unchanged until the result has
-// been written. Errors are from package pdf (the document cannot be read) or
-// this package (ErrCertified, ErrPageOutOfRange, ErrRectOutsidePage, ...).
-func Sign(ctx context.Context, src io.ReaderAt, size int64, opts Options) (*Signed, error) {
-	return nil, errors.New("pades: not implemented")
 }
