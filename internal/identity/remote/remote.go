@@ -32,6 +32,14 @@
 // such an object, names another number or has an unknown status is
 // malformed.
 //
+// For single-use transactions the client also sends
+//
+//	POST {BaseURL}/transactions/{number}/consume?account={account}
+//
+// and the service answers 200 or 204 when this call consumed the
+// transaction, 409 when it was already consumed, 404 when unknown. The
+// service must decide concurrent calls atomically: exactly one wins.
+//
 // # Failures
 //
 // Each attempt has its own timeout ([Options.Timeout]) inside the caller's
@@ -127,8 +135,8 @@ func (o Options) LogValue() slog.Value {
 	)
 }
 
-// Client is an [identity.Provider] backed by an external service. It is safe
-// for concurrent use.
+// Client is an [identity.Provider] and [identity.Consumer] backed by an
+// external service. It is safe for concurrent use.
 type Client struct {
 	base       *url.URL
 	credential string
@@ -140,7 +148,10 @@ type Client struct {
 	breaker    breaker
 }
 
-var _ identity.Provider = (*Client)(nil)
+var (
+	_ identity.Provider = (*Client)(nil)
+	_ identity.Consumer = (*Client)(nil)
+)
 
 // New returns a Client for opts. It fails when BaseURL is not an absolute
 // http or https URL.
@@ -209,23 +220,88 @@ type transactionJSON struct {
 // ErrMalformed for a body that breaks the contract, a *StatusError for other
 // statuses, and the context's error when ctx ends first.
 func (c *Client) Transaction(ctx context.Context, account, number string) (*identity.Transaction, error) {
+	var t *identity.Transaction
+	err := c.guard(ctx, func() (err error) {
+		t, err = c.fetch(ctx, account, number)
+		return err
+	})
+	return t, err
+}
+
+// Consume asks the service to mark the account's transaction used, with
+// POST {BaseURL}/transactions/{number}/consume?account={account}. The
+// service answers 200 or 204 when this call consumed it, 409 when it was
+// consumed before (identity.ErrConsumed), or 404 (identity.ErrNotFound).
+// Consume is not retried: after an answer lost on the way, a retry would
+// find the transaction consumed by this very call.
+func (c *Client) Consume(ctx context.Context, account, number string) error {
+	return c.guard(ctx, func() error {
+		ctx, cancel := context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+		resp, err := c.do(ctx, http.MethodPost, account, number, "/consume")
+		if err != nil {
+			return fmt.Errorf("remote: consume transaction %q: %w", number, err)
+		}
+		defer drain(resp)
+		switch {
+		case resp.StatusCode == http.StatusOK, resp.StatusCode == http.StatusNoContent:
+			return nil
+		case resp.StatusCode == http.StatusConflict:
+			return fmt.Errorf("remote: consume transaction %q: %w", number, identity.ErrConsumed)
+		case resp.StatusCode == http.StatusNotFound:
+			return fmt.Errorf("remote: consume transaction %q: %w", number, identity.ErrNotFound)
+		default:
+			return fmt.Errorf("remote: consume transaction %q: %w", number, &StatusError{Code: resp.StatusCode})
+		}
+	})
+}
+
+// guard runs call under the circuit breaker. Answers that show the service
+// working (found, not found, consumed, refused) close the breaker; faults
+// of the service or the network count against it. A caller that gave up is
+// nobody's fault.
+func (c *Client) guard(ctx context.Context, call func() error) error {
 	if err := c.breaker.allow(c.now()); err != nil {
-		return nil, err
+		return err
 	}
-	t, err := c.fetch(ctx, account, number)
-	// Answers that show the service working (found, not found, refused)
-	// close the breaker; faults of the service or the network count
-	// against it. A caller that gave up is nobody's fault.
+	err := call()
 	var se *StatusError
 	switch {
-	case err == nil, errors.Is(err, identity.ErrNotFound), errors.As(err, &se) && se.Code < 500:
+	case err == nil, errors.Is(err, identity.ErrNotFound), errors.Is(err, identity.ErrConsumed),
+		errors.As(err, &se) && se.Code < 500:
 		c.breaker.record(c.now(), true)
 	case errors.Is(ctx.Err(), context.Canceled):
 		c.breaker.release()
 	default:
 		c.breaker.record(c.now(), false)
 	}
-	return t, err
+	return err
+}
+
+// do sends one request for the transaction's URL plus suffix.
+func (c *Client) do(ctx context.Context, method, account, number, suffix string) (*http.Response, error) {
+	u := *c.base
+	u.Path = c.base.Path + "/transactions/" + number + suffix
+	u.RawPath = c.base.EscapedPath() + "/transactions/" + url.PathEscape(number) + suffix
+	if account != "" {
+		u.RawQuery = url.Values{"account": {account}}.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.credential != "" {
+		req.Header.Set("Authorization", "Bearer "+c.credential)
+	}
+	return c.hc.Do(req)
+}
+
+// drain reads a little of the body, so the connection can be reused, and
+// closes it.
+func drain(resp *http.Response) {
+	io.Copy(io.Discard, io.LimitReader(resp.Body, maxBodyBytes))
+	resp.Body.Close()
 }
 
 func (c *Client) fetch(ctx context.Context, account, number string) (*identity.Transaction, error) {
@@ -264,29 +340,11 @@ func (c *Client) wait(ctx context.Context, n int) error {
 func (c *Client) attempt(ctx context.Context, account, number string) (t *identity.Transaction, retry bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	u := *c.base
-	u.Path = c.base.Path + "/transactions/" + number
-	u.RawPath = c.base.EscapedPath() + "/transactions/" + url.PathEscape(number)
-	if account != "" {
-		u.RawQuery = url.Values{"account": {account}}.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, false, err
-	}
-	req.Header.Set("Accept", "application/json")
-	if c.credential != "" {
-		req.Header.Set("Authorization", "Bearer "+c.credential)
-	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.do(ctx, http.MethodGet, account, number, "")
 	if err != nil {
 		return nil, true, err
 	}
-	defer func() {
-		// Drain a little so the connection can be reused.
-		io.Copy(io.Discard, io.LimitReader(resp.Body, maxBodyBytes))
-		resp.Body.Close()
-	}()
+	defer drain(resp)
 	switch {
 	case resp.StatusCode == http.StatusOK:
 	case resp.StatusCode == http.StatusNotFound:

@@ -30,6 +30,9 @@ var created = time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)
 type fakeService struct {
 	hits  atomic.Int32
 	fault func(w http.ResponseWriter, r *http.Request, hit int32) bool
+
+	mu       sync.Mutex
+	consumed map[string]bool
 }
 
 func (s *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -42,8 +45,16 @@ func (s *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	number, ok := strings.CutPrefix(r.URL.Path, "/idv/transactions/")
-	if !ok || r.Method != http.MethodGet {
+	if !ok {
 		http.NotFound(w, r)
+		return
+	}
+	if number, ok := strings.CutSuffix(number, "/consume"); ok && r.Method == http.MethodPost {
+		s.consume(w, r, number)
+		return
+	}
+	if r.Method != http.MethodGet {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
 	switch number {
@@ -57,6 +68,26 @@ func (s *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// consume implements POST /transactions/{number}/consume for 7f3a9c,
+// deciding concurrent calls under a lock.
+func (s *fakeService) consume(w http.ResponseWriter, r *http.Request, number string) {
+	if number != "7f3a9c" || r.URL.Query().Get("account") != "ACME" {
+		http.NotFound(w, r)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.consumed[number] {
+		http.Error(w, "already consumed", http.StatusConflict)
+		return
+	}
+	if s.consumed == nil {
+		s.consumed = make(map[string]bool)
+	}
+	s.consumed[number] = true
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func mustServer(t *testing.T, s *fakeService) string {
@@ -366,5 +397,90 @@ func TestOptionsLogValueRedacts(t *testing.T) {
 	logger.Info("provider", "options", remote.Options{BaseURL: "https://idv.example", Credential: credential})
 	if strings.Contains(buf.String(), credential) || !strings.Contains(buf.String(), "[redacted]") {
 		t.Errorf("log line %q shows the credential or lacks [redacted]", buf.String())
+	}
+}
+
+func TestConsume(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		account  string
+		number   string
+		fault    func(http.ResponseWriter, *http.Request, int32) bool
+		calls    int
+		wantErrs []error // one per call; nil means success
+		wantHits int32
+	}{
+		{name: "Once", account: "ACME", number: "7f3a9c", calls: 1, wantErrs: []error{nil}, wantHits: 1},
+		{name: "Twice", account: "ACME", number: "7f3a9c", calls: 2, wantErrs: []error{nil, identity.ErrConsumed}, wantHits: 2},
+		{name: "Unknown", account: "ACME", number: "nope", calls: 1, wantErrs: []error{identity.ErrNotFound}, wantHits: 1},
+		{name: "OtherAccount", account: "OTHER", number: "7f3a9c", calls: 1, wantErrs: []error{identity.ErrNotFound}, wantHits: 1},
+		{
+			name: "ServerErrorNotRetried", account: "ACME", number: "7f3a9c", calls: 1,
+			fault: func(w http.ResponseWriter, _ *http.Request, _ int32) bool {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return true
+			},
+			wantErrs: []error{errStatus}, wantHits: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			svc := &fakeService{fault: tt.fault}
+			c := mustClient(t, remote.Options{BaseURL: mustServer(t, svc)})
+			for i := range tt.calls {
+				err := c.Consume(t.Context(), tt.account, tt.number)
+				want := tt.wantErrs[i]
+				var se *remote.StatusError
+				switch {
+				case want == nil && err != nil:
+					t.Errorf("call %d: Consume = %v, want nil", i, err)
+				case want == errStatus && !errors.As(err, &se):
+					t.Errorf("call %d: Consume = %v, want a *StatusError", i, err)
+				case want != nil && want != errStatus && !errors.Is(err, want):
+					t.Errorf("call %d: Consume = %v, want %v", i, err, want)
+				}
+			}
+			if n := svc.hits.Load(); n != tt.wantHits {
+				t.Errorf("service got %d requests, want %d", n, tt.wantHits)
+			}
+		})
+	}
+}
+
+// errStatus stands for "any *remote.StatusError" in test tables.
+var errStatus = errors.New("status error")
+
+func TestCheckerSingleUseThroughService(t *testing.T) {
+	t.Parallel()
+	svc := &fakeService{}
+	c := mustClient(t, remote.Options{BaseURL: mustServer(t, svc)})
+	checker := identity.NewChecker(identity.CheckerOptions{Provider: c, Consumer: c, Now: func() time.Time { return created }})
+	const requests = 8
+	var wg sync.WaitGroup
+	errs := make([]error, requests)
+	for i := range requests {
+		wg.Go(func() {
+			signer, err := checker.Check(t.Context(), "ACME", "7f3a9c")
+			if err == nil {
+				err = checker.Consume(t.Context(), "ACME", signer)
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	wins := 0
+	for _, err := range errs {
+		var re *identity.RuleError
+		switch {
+		case err == nil:
+			wins++
+		case !errors.As(err, &re) || re.Rule != identity.RuleConsumed:
+			t.Errorf("request error = %v, want rule %v", err, identity.RuleConsumed)
+		}
+	}
+	if wins != 1 {
+		t.Errorf("%d requests won, want exactly 1", wins)
 	}
 }
