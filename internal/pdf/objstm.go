@@ -14,6 +14,22 @@ func (r *Reader) loadObjStm(num uint32) (*objStm, error) {
 	if os, ok := r.objStms[num]; ok {
 		return os, nil
 	}
+	if err, ok := r.stmErrs[num]; ok {
+		return nil, err
+	}
+	os, err := r.decodeObjStm(num)
+	if err != nil {
+		// Remember the failure: retrying it from every object it holds
+		// could take exponential time on hostile input.
+		r.stmErrs[num] = err
+		return nil, err
+	}
+	r.objStms[num] = os
+	return os, nil
+}
+
+// decodeObjStm reads and decodes object stream num and its header.
+func (r *Reader) decodeObjStm(num uint32) (*objStm, error) {
 	e, ok := r.xref[num]
 	if !ok || e.kind != entryInUse {
 		return nil, fmt.Errorf("%w: object stream %d is not an uncompressed object", ErrDamaged, num)
@@ -50,7 +66,6 @@ func (r *Reader) loadObjStm(num uint32) (*objStm, error) {
 		os.nums = append(os.nums, uint32(t1.i))
 		os.offs = append(os.offs, int(first)+int(t2.i))
 	}
-	r.objStms[num] = os
 	return os, nil
 }
 

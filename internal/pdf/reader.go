@@ -79,7 +79,9 @@ type Reader struct {
 
 	cache   map[uint32]cached
 	objStms map[uint32]*objStm
-	depth   int    // nesting of get calls, against reference loops
+	stmErrs map[uint32]error // object streams that failed to load, tried once
+	loading map[uint32]bool  // objects being loaded, against reference loops
+	depth   int              // nesting of get calls
 	scratch []byte // reusable window buffer for parsing
 	sec     *Security
 }
@@ -112,6 +114,8 @@ func Open(r io.ReaderAt, size int64, opts *Options) (*Reader, error) {
 		xref:    make(map[uint32]xrefEntry),
 		cache:   make(map[uint32]cached),
 		objStms: make(map[uint32]*objStm),
+		stmErrs: make(map[uint32]error),
+		loading: make(map[uint32]bool),
 	}
 	if err := rd.readHeader(); err != nil {
 		return nil, err
@@ -257,11 +261,18 @@ func (r *Reader) Get(ref Ref) (Object, error) {
 	if c, ok := r.cache[ref.Num]; ok && c.gen == ref.Gen {
 		return c.obj, nil
 	}
+	if r.loading[ref.Num] {
+		return nil, fmt.Errorf("%w: object %d refers to itself while it is read", ErrDamaged, ref.Num)
+	}
 	if r.depth >= r.opts.MaxDepth {
-		return nil, fmt.Errorf("%w: nested object loads (reference loop?) at object %d", ErrLimit, ref.Num)
+		return nil, fmt.Errorf("%w: nested object loads at object %d", ErrLimit, ref.Num)
 	}
 	r.depth++
-	defer func() { r.depth-- }()
+	r.loading[ref.Num] = true
+	defer func() {
+		r.depth--
+		delete(r.loading, ref.Num)
+	}()
 	var obj Object
 	var err error
 	switch e.kind {
