@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -148,7 +149,7 @@ func (o *Options) check() (int, error) {
 
 // lines returns the text lines of the appearance, cleaned for display.
 func (o *Options) lines() []string {
-	lines := []string{"Digitally signed by " + clean(o.Name)}
+	lines := []string{strings.TrimSpace("Digitally signed by " + clean(o.Name))}
 	if id := clean(o.Identification); id != "" {
 		lines = append(lines, id)
 	}

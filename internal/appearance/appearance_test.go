@@ -561,3 +561,31 @@ func BenchmarkBuild(b *testing.B) {
 		})
 	}
 }
+
+func TestLines(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		opts Options
+		want []string
+	}{
+		{"all fields", spanish(), []string{
+			"Digitally signed by José Núñez", "CC 1020304050", "Date: 2026-12-04 21:15:03 -05:00",
+			"Reason: Aprobación del contrato", "Location: São Paulo, Müller Straße",
+		}},
+		{"required only", Options{Name: " Ana  Pérez ", Time: signingTime.UTC()}, []string{
+			"Digitally signed by Ana Pérez", "Date: 2026-12-05 02:15:03 +00:00",
+		}},
+		{"blank fields", Options{Name: "\t", Identification: " ", Reason: "\n", Location: "\u200b", Time: signingTime}, []string{
+			"Digitally signed by", "Date: 2026-12-04 21:15:03 -05:00",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(tt.want, tt.opts.lines()); diff != "" {
+				t.Errorf("lines() (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
