@@ -30,7 +30,7 @@ func (r *Reader) loadObjStm(num uint32) (*objStm, error) {
 
 // decodeObjStm reads and decodes object stream num and its header.
 func (r *Reader) decodeObjStm(num uint32) (*objStm, error) {
-	e, ok := r.xref[num]
+	e, ok := r.xref.get(num)
 	if !ok || e.kind != entryInUse {
 		return nil, fmt.Errorf("%w: object stream %d is not an uncompressed object", ErrDamaged, num)
 	}

@@ -75,14 +75,14 @@ type Reader struct {
 	xrefStream bool
 	nextNum    uint32
 	repaired   bool
-	xref       map[uint32]xrefEntry
+	xref       xrefTable
 
 	cache   map[uint32]cached
 	objStms map[uint32]*objStm
 	stmErrs map[uint32]error // object streams that failed to load, tried once
 	loading map[uint32]bool  // objects being loaded, against reference loops
 	depth   int              // nesting of get calls
-	scratch []byte // reusable window buffer for parsing
+	scratch []byte           // reusable window buffer for parsing
 	sec     *Security
 }
 
@@ -111,7 +111,6 @@ func Open(r io.ReaderAt, size int64, opts *Options) (*Reader, error) {
 		ra:      r,
 		size:    size,
 		opts:    opts.withDefaults(),
-		xref:    make(map[uint32]xrefEntry),
 		cache:   make(map[uint32]cached),
 		objStms: make(map[uint32]*objStm),
 		stmErrs: make(map[uint32]error),
@@ -251,7 +250,7 @@ func (r *Reader) Resolve(o Object) (Object, error) {
 // of an encrypted document are decrypted when the empty user password
 // opens it.
 func (r *Reader) Get(ref Ref) (Object, error) {
-	e, ok := r.xref[ref.Num]
+	e, ok := r.xref.get(ref.Num)
 	if !ok || e.kind == entryFree {
 		return nil, nil
 	}

@@ -33,7 +33,7 @@ func (r *Reader) repair(start int64) error {
 	if err := r.checkEntries(sec); err != nil {
 		return err
 	}
-	clear(r.xref)
+	r.xref = xrefTable{}
 	clear(r.cache)
 	r.nextNum = 0
 	r.startXRef = off

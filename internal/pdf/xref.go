@@ -24,6 +24,59 @@ type xrefEntry struct {
 	off  int64
 }
 
+// xrefTable maps object numbers to their newest entries. Numbers below a
+// bound set from the trailer /Size (and the file size, so that a hostile
+// /Size cannot allocate much) live in a slice; others in a map.
+type xrefTable struct {
+	dense  []xrefEntry // by object number; kind 0 means unset
+	sparse map[uint32]xrefEntry
+	limit  int // maximum len(dense)
+}
+
+func (x *xrefTable) get(num uint32) (xrefEntry, bool) {
+	if int64(num) < int64(len(x.dense)) {
+		e := x.dense[num]
+		return e, e.kind != 0
+	}
+	e, ok := x.sparse[num]
+	return e, ok
+}
+
+// setIfAbsent records e unless num already has a (newer) entry.
+func (x *xrefTable) setIfAbsent(num uint32, e xrefEntry) {
+	if int64(num) < int64(x.limit) {
+		if int(num) >= len(x.dense) {
+			x.dense = append(x.dense, make([]xrefEntry, int(num)+1-len(x.dense))...)
+		}
+		if x.dense[num].kind == 0 {
+			x.dense[num] = e
+		}
+		return
+	}
+	if _, ok := x.sparse[num]; ok {
+		return
+	}
+	if x.sparse == nil {
+		x.sparse = make(map[uint32]xrefEntry)
+	}
+	x.sparse[num] = e
+}
+
+// maxNum returns the largest object number with an entry, or -1.
+func (x *xrefTable) maxNum() int64 {
+	m := int64(-1)
+	for i := len(x.dense) - 1; i >= 0; i-- {
+		if x.dense[i].kind != 0 {
+			m = int64(i)
+			break
+		}
+	}
+	for num := range x.sparse {
+		m = max(m, int64(num))
+	}
+	return m
+}
+
 // numEntry is an entry with its object number, in file order.
 type numEntry struct {
 	num uint32
@@ -355,20 +408,21 @@ func (r *Reader) mergeChain(sec *section) error {
 		if n >= r.opts.MaxXRefSections {
 			return fmt.Errorf("%w: more than %d xref sections", ErrLimit, r.opts.MaxXRefSections)
 		}
+		if r.xref.limit == 0 {
+			sz, _ := sec.trailer["Size"].(Integer)
+			r.xref.limit = int(max(0, min(int64(sz), int64(r.opts.MaxObjects), r.size+1024)))
+			r.xref.dense = make([]xrefEntry, 0, r.xref.limit)
+		}
 		for _, ne := range sec.entries {
-			if _, ok := r.xref[ne.num]; !ok {
-				r.xref[ne.num] = ne.e
-			}
+			r.xref.setIfAbsent(ne.num, ne.e)
 		}
 		if sz, ok := sec.trailer["Size"].(Integer); ok && sz > 0 && int64(sz) <= int64(r.opts.MaxObjects) && uint32(sz) > r.nextNum {
 			r.nextNum = uint32(sz)
 		}
 		prev, ok := sec.trailer["Prev"].(Integer)
 		if !ok {
-			for num := range r.xref {
-				if num >= r.nextNum {
-					r.nextNum = num + 1
-				}
+			if m := r.xref.maxNum(); m >= int64(r.nextNum) {
+				r.nextNum = uint32(m + 1)
 			}
 			return nil
 		}
