@@ -66,8 +66,16 @@ func newSecret(rand io.Reader) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// hashSecret hashes secret with argon2id under p and a fresh salt, and
-// returns the PHC string $argon2id$v=19$m=..,t=..,p=..$salt$key.
+// HashSecret hashes secret with argon2id under p (zero: the defaults) and
+// a fresh salt from rand, and returns the PHC string
+// $argon2id$v=19$m=..,t=..,p=..$salt$key that Client.SecretHash holds. It is
+// for tools that import existing clients and for tests; Admin hashes the
+// secrets it generates itself.
+func HashSecret(secret string, p HashParams, rand io.Reader) (string, error) {
+	return hashSecret(secret, p.withDefaults(), rand)
+}
+
+// hashSecret is HashSecret with p used as given.
 func hashSecret(secret string, p HashParams, rand io.Reader) (string, error) {
 	salt := make([]byte, saltBytes)
 	if _, err := io.ReadFull(rand, salt); err != nil {
