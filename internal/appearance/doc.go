@@ -25,5 +25,7 @@
 // Helvetica font, measured with its published metrics, and embeds nothing.
 // Other Latin text (Polish, Czech, Hungarian, ...) uses a subset of the Go
 // Regular TrueType font holding only the glyphs shown, as a Type0 font with
-// a /ToUnicode CMap so that the text can be extracted and searched.
+// a /ToUnicode CMap so that the text can be extracted and searched. The font
+// is parsed once per process; a [Builder] also keeps its compressors between
+// calls, for servers that sign many documents.
 package appearance
