@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -174,6 +175,33 @@ func TestCorpus(t *testing.T) {
 				if diff := cmp.Diff(w, got, cmp.AllowUnexported(pageWant{})); diff != "" {
 					t.Errorf("Page(%d) (-want +got):\n%s", w.index, diff)
 				}
+			}
+		})
+	}
+}
+
+func TestCorpusQPDF(t *testing.T) {
+	t.Parallel()
+	mustManifest(t)
+	qpdf := mustTool(t, "qpdf")
+	for _, name := range []string{"s03-pdflatex-forms.pdf", "s05-linearized-3heights.pdf", "s13-hybrid-xref-msword-style.pdf", "s18-quartz-incremental.pdf", "s28-multi-incremental.pdf"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(corpusDir, name)
+			out, err := exec.Command(qpdf, "--show-npages", path).Output()
+			if err != nil {
+				t.Fatalf("qpdf --show-npages: %v", err)
+			}
+			want, err := strconv.Atoi(strings.TrimSpace(string(out)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := mustOpenFile(t, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := r.NumPages(); err != nil || got != want {
+				t.Errorf("NumPages() = %d, %v, want %d (qpdf)", got, err, want)
 			}
 		})
 	}

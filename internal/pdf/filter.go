@@ -180,6 +180,9 @@ func unpredict(data []byte, parms Dict) ([]byte, error) {
 func unpredictPNG(data []byte, rowLen, bpp int) ([]byte, error) {
 	stride := rowLen + 1
 	rows := len(data) / stride
+	if rows == 0 {
+		return nil, nil
+	}
 	out := make([]byte, rows*rowLen)
 	prev := make([]byte, rowLen)
 	for r := range rows {

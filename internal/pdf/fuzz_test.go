@@ -126,6 +126,15 @@ func FuzzOpen(f *testing.F) {
 	for _, b := range addSeedFiles(f) {
 		f.Add(b)
 	}
+	// Small real-world files make better seeds when the shared corpus is
+	// present; they are read, never copied into testdata.
+	if paths, err := filepath.Glob(filepath.Join(corpusDir, "*.pdf")); err == nil {
+		for _, p := range paths {
+			if b, err := os.ReadFile(p); err == nil && len(b) < 16<<10 {
+				f.Add(b)
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := Open(bytes.NewReader(data), int64(len(data)), &fuzzOptions)
 		if err != nil {
