@@ -99,6 +99,10 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
+	if *keyFile == "" && *certFile == "" && *p12 == "" && (*name == "" || *id == "") {
+		return fail("--name and --id are required when no key is given (the development CA issues a certificate for that person)")
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
@@ -293,9 +297,6 @@ func signingKey(ctx context.Context, keyFile, certFile, p12, dataDir, name, id s
 			return nil, errors.New("--key and --cert go together")
 		}
 		return filekey.LoadPEM(keyFile, certFile)
-	}
-	if name == "" {
-		return nil, errors.New("--name is required when no key is given (the development CA issues a certificate for that name)")
 	}
 	authority, err := ca.LoadOrCreate(caDir(dataDir), ca.Options{})
 	if err != nil {
