@@ -387,15 +387,18 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		sd, err := Parse(in)
 		if err != nil {
-			if !errors.Is(err, ErrMalformed) {
-				t.Fatalf("Parse() = %v, not ErrMalformed", err)
+			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnsupported) {
+				t.Fatalf("Parse() = %v, not ErrMalformed or ErrUnsupported", err)
 			}
 			return
+		}
+		if !sd.DigestAlgorithm.Available() {
+			t.Fatalf("DigestAlgorithm = %v, not usable", sd.DigestAlgorithm)
 		}
 		// Verification of anything parsed must not panic either.
 		_ = sd.Verify(make([]byte, 32))
 		_ = sd.VerifyTimestamp()
-		if _, err := AddUnsignedAttribute(in, TimestampAttribute([]byte{0x30, 0})); err != nil && !errors.Is(err, ErrMalformed) {
+		if _, err := AddUnsignedAttribute(in, TimestampAttribute([]byte{0x30, 0})); err != nil && !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnsupported) {
 			t.Fatalf("AddUnsignedAttribute() = %v", err)
 		}
 	})
@@ -476,6 +479,38 @@ func TestAddTimestamp(t *testing.T) {
 				if err := sd.Verify(digest); err != nil {
 					t.Errorf("Verify() = %v", err)
 				}
+			}
+		})
+	}
+}
+
+// TestSignerAmbiguous embeds two certificates with the same issuer and
+// serial number: the signingCertificateV2 reference picks the signer.
+func TestSignerAmbiguous(t *testing.T) {
+	t.Parallel()
+	for _, kt := range []pkitest.KeyType{pkitest.ECDSAP256, pkitest.RSA2048} {
+		t.Run(kt.String(), func(t *testing.T) {
+			t.Parallel()
+			signer := pkitest.NewCA(t, pkitest.Options{CommonName: "Dup", KeyType: kt})
+			otherType := pkitest.RSA2048
+			if kt == pkitest.RSA2048 {
+				otherType = pkitest.ECDSAP256
+			}
+			other := pkitest.NewCA(t, pkitest.Options{CommonName: "Dup", KeyType: otherType})
+			digest := digestOf(crypto.SHA256, nil)
+			der, err := Sign(digest, SignOptions{Signer: signer.Signer(), Chain: []*x509.Certificate{signer.Certificate(), other.Certificate()}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sd, err := Parse(der)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sd.Signer.Equal(signer.Certificate()) {
+				t.Errorf("Signer is the other certificate")
+			}
+			if err := sd.Verify(digest); err != nil {
+				t.Errorf("Verify() = %v", err)
 			}
 		})
 	}

@@ -54,8 +54,8 @@ type SignedData struct {
 	// Signer is the certificate the SignerInfo names, or nil when none of
 	// Certificates matches.
 	Signer *x509.Certificate
-	// DigestAlgorithm is the SignerInfo's digest algorithm; zero when not
-	// one of SHA-1, SHA-256, SHA-384, SHA-512.
+	// DigestAlgorithm is the SignerInfo's digest algorithm: SHA-1,
+	// SHA-256, SHA-384 or SHA-512.
 	DigestAlgorithm crypto.Hash
 	// SignatureAlgorithm is the signatureAlgorithm OID.
 	SignatureAlgorithm asn1.ObjectIdentifier
@@ -107,7 +107,9 @@ func (sd *SignedData) SignatureValue() []byte { return bytes.Clone(sd.signature)
 
 // Parse reads a DER ContentInfo holding a SignedData. Zero bytes after the
 // ContentInfo are ignored, as a PDF /Contents string is padded with them.
-// Errors wrap ErrMalformed. Parse never panics and bounds the memory it
+// Errors wrap ErrMalformed, or ErrUnsupported for a digest algorithm other
+// than SHA-1, SHA-256, SHA-384 and SHA-512, so DigestAlgorithm of a parsed
+// SignedData is always usable. Parse never panics and bounds the memory it
 // uses by the input size.
 func Parse(der []byte) (*SignedData, error) {
 	return parse(der, true)
@@ -279,7 +281,9 @@ func (sd *SignedData) parseSignerInfo(si cryptobyte.String, withTimestamp bool) 
 	if err != nil {
 		return err
 	}
-	sd.DigestAlgorithm = hashFromOID(oid)
+	if sd.DigestAlgorithm = hashFromOID(oid); sd.DigestAlgorithm == 0 {
+		return fmt.Errorf("%w: digest algorithm %v", ErrUnsupported, oid)
+	}
 
 	var attrs cryptobyte.String
 	var hasAttrs bool
@@ -453,12 +457,15 @@ func encodeTagged(tag cbasn1.Tag, content []byte) []byte {
 	return out
 }
 
-// findSigner returns the certificate the SignerIdentifier names.
+// findSigner returns the certificate the SignerIdentifier names. When
+// several match (a CA that reused a serial number), the one the
+// signingCertificate attribute references wins.
 func (sd *SignedData) findSigner() *x509.Certificate {
+	var found []*x509.Certificate
 	for _, c := range sd.Certificates {
 		if sd.sid.skid != nil {
 			if len(c.SubjectKeyId) > 0 && bytes.Equal(c.SubjectKeyId, sd.sid.skid) {
-				return c
+				found = append(found, c)
 			}
 			continue
 		}
@@ -466,10 +473,33 @@ func (sd *SignedData) findSigner() *x509.Certificate {
 			continue
 		}
 		if bytes.Equal(c.RawIssuer, sd.sid.issuer) || sameName(c.RawIssuer, sd.sid.issuer) {
+			found = append(found, c)
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	for _, c := range found[1:] {
+		saved := sd.Signer
+		sd.Signer = c
+		ok := sd.checkSigningCertificate() == nil && sd.hasSigningCertificate()
+		sd.Signer = saved
+		if ok {
 			return c
 		}
 	}
-	return nil
+	return found[0]
+}
+
+// hasSigningCertificate reports whether a signingCertificate(V2) attribute
+// is present.
+func (sd *SignedData) hasSigningCertificate() bool {
+	for _, a := range sd.SignedAttrs {
+		if a.Type.Equal(oidAttrSigningCertV2) || a.Type.Equal(oidAttrSigningCert) {
+			return true
+		}
+	}
+	return false
 }
 
 // sameName compares two DER Names by value, for encoders that re-encode the
