@@ -44,7 +44,7 @@ var fullyVerified = map[string]bool{
 
 // mustPAdESEnv is the production server with the real signer and an
 // on-demand CA.
-func mustPAdESEnv(t *testing.T, handler SignHandlerOptions) *signEnv {
+func mustPAdESEnv(t testing.TB, handler SignHandlerOptions) *signEnv {
 	t.Helper()
 	root := pkitest.NewCA(t, pkitest.Options{CommonName: "Sello Test CA"})
 	return mustSignEnv(t, envOptions{
