@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -374,6 +375,7 @@ func TestClean(t *testing.T) {
 		{"controls become spaces", "Ana\x00María\x7f", "Ana María"},
 		{"format characters drop", "Ana\u200bMaría\u00ad", "AnaMaría"},
 		{"long text is cut", strings.Repeat("a", maxFieldRunes+5), strings.Repeat("a", maxFieldRunes) + "…"},
+		{"huge text is cut", strings.Repeat("ñ", 1<<20), strings.Repeat("ñ", maxFieldRunes) + "…"},
 		{"empty", "", ""},
 	}
 	for _, tt := range tests {
@@ -384,6 +386,13 @@ func TestClean(t *testing.T) {
 			}
 		})
 	}
+	t.Run("many combining marks", func(t *testing.T) {
+		t.Parallel()
+		got := clean("a" + strings.Repeat("\u0301", 1<<16))
+		if n := utf8.RuneCountInString(got); !strings.HasPrefix(got, "á") || n != maxFieldRunes+1 {
+			t.Errorf("clean(a and 65536 accents) = %d characters starting %q, want %d starting with á", n, got[:4], maxFieldRunes+1)
+		}
+	})
 }
 
 func TestChooseFace(t *testing.T) {

@@ -5,24 +5,35 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
 
 // Layout limits, in points unless named otherwise.
 const (
-	maxFontSize   = 14  // text never grows past this, however large the box
-	minFontSize   = 0.5 // below this no text is drawn, only the border
-	readableSize  = 6   // below this, words may be broken to get larger text
-	leading       = 1.2 // baseline distance as a multiple of the font size
-	wrapGain      = 1.2 // wrap lines only if that makes the text this much larger
-	maxFieldRunes = 200 // longer names, reasons and locations are cut with "…"
+	maxFontSize   = 14   // text never grows past this, however large the box
+	minFontSize   = 0.5  // below this no text is drawn, only the border
+	readableSize  = 6    // below this, words may be broken to get larger text
+	leading       = 1.2  // baseline distance as a multiple of the font size
+	wrapGain      = 1.2  // wrap lines only if that makes the text this much larger
+	maxFieldRunes = 200  // longer names, reasons and locations are cut with "…"
+	maxFieldBytes = 4096 // input read per field, enough for maxFieldRunes
 )
 
 // clean prepares a field for display: composed to NFC (so a decomposed "é"
 // has a single code), with controls and runs of white space turned into one
 // space, format characters dropped, trimmed, and cut to maxFieldRunes.
 func clean(s string) string {
+	// Only the start of a long field can be shown; cut it (at a character
+	// boundary) before normalizing, so the work stays bounded.
+	if len(s) > maxFieldBytes {
+		cut := maxFieldBytes
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
 	s = norm.NFC.String(s)
 	var b strings.Builder
 	b.Grow(len(s))
