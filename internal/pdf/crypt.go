@@ -322,8 +322,9 @@ func (s *Security) decrypt(ref Ref, m CryptMethod, data []byte) ([]byte, error) 
 		c.XORKeyStream(out, data)
 		return out, nil
 	}
-	if len(data) == 0 {
-		return data, nil
+	if len(data) == 0 || len(data) == 16 {
+		// Nothing, or an IV alone: an empty string.
+		return nil, nil
 	}
 	if len(data) < 32 || len(data)%16 != 0 {
 		return nil, fmt.Errorf("%w: AES data of %d bytes in object %d", ErrDamaged, len(data), ref.Num)

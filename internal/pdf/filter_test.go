@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -141,6 +142,18 @@ func TestLimits(t *testing.T) {
 			}
 		})
 	}
+	t.Run("xref entries", func(t *testing.T) {
+		t.Parallel()
+		// 1,000,000 one-byte entries deflate to about a kilobyte.
+		rows := deflate(make([]byte, 1000000))
+		var b bytes.Buffer
+		b.WriteString("%PDF-1.7\n")
+		start := b.Len()
+		fmt.Fprintf(&b, "1 0 obj\n<</Type/XRef/Size 1000000/W[1 0 0]/Filter/FlateDecode/Length %d>>\nstream\n%s\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", len(rows), rows, start)
+		if _, err := Open(bytes.NewReader(b.Bytes()), int64(b.Len()), nil); !errors.Is(err, ErrLimit) {
+			t.Errorf("Open() error = %v, want ErrLimit", err)
+		}
+	})
 	t.Run("xref sections", func(t *testing.T) {
 		t.Parallel()
 		revs := []testRev{{objs: basicObjs, trailer: "/Root 1 0 R"}}

@@ -82,8 +82,10 @@ type Reader struct {
 	stmErrs map[uint32]error // object streams that failed to load, tried once
 	loading map[uint32]bool  // objects being loaded, against reference loops
 	depth   int              // nesting of get calls
-	scratch []byte           // reusable window buffer for parsing
-	sec     *Security
+
+	entryBudget int64  // cross-reference entries left to read (see spendEntry)
+	scratch     []byte // reusable window buffer for parsing
+	sec         *Security
 }
 
 type cached struct {
@@ -116,6 +118,7 @@ func Open(r io.ReaderAt, size int64, opts *Options) (*Reader, error) {
 		stmErrs: make(map[uint32]error),
 		loading: make(map[uint32]bool),
 	}
+	rd.entryBudget = min(size/2+8192, 4*int64(rd.opts.MaxObjects))
 	if err := rd.readHeader(); err != nil {
 		return nil, err
 	}

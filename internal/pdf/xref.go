@@ -275,6 +275,9 @@ func (r *Reader) readTable(off int64) (*section, error) {
 			default:
 				return nil, bad("bad xref entry type")
 			}
+			if err := r.spendEntry(); err != nil {
+				return nil, err
+			}
 			sec.entries = append(sec.entries, numEntry{num: uint32(start + i), e: e})
 		}
 	}
@@ -373,10 +376,25 @@ func (r *Reader) readXRefStream(off int64) (*section, error) {
 				// Unknown types are references to the null object.
 				e = xrefEntry{kind: entryFree}
 			}
+			if err := r.spendEntry(); err != nil {
+				return nil, err
+			}
 			sec.entries = append(sec.entries, numEntry{num: num, e: e})
 		}
 	}
 	return sec, nil
+}
+
+// spendEntry counts one cross-reference entry against a budget for all
+// sections, proportional to the file size: a real file spends at least a
+// few bytes on each object it lists, and hostile compressed xref streams
+// must not make work or memory grow without bound.
+func (r *Reader) spendEntry() error {
+	if r.entryBudget <= 0 {
+		return fmt.Errorf("%w: more cross-reference entries than a %d-byte file can hold", ErrLimit, r.size)
+	}
+	r.entryBudget--
+	return nil
 }
 
 // beInt decodes a big-endian unsigned field of at most 8 bytes.
