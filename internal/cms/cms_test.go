@@ -515,3 +515,36 @@ func TestSignerAmbiguous(t *testing.T) {
 		})
 	}
 }
+
+func FuzzParseTSTInfo(f *testing.F) {
+	info := &TSTInfo{Policy: []int{2, 999, 1}, HashAlgorithm: crypto.SHA256, HashedMessage: make([]byte, 32),
+		SerialNumber: big.NewInt(5), GenTime: time.Date(2026, 1, 2, 3, 4, 5, 6000000, time.UTC), Accuracy: 1001 * time.Millisecond, Nonce: big.NewInt(9)}
+	b, err := info.Marshal()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		got, err := ParseTSTInfo(in)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("ParseTSTInfo() = %v, not ErrMalformed", err)
+			}
+			return
+		}
+		if got.HashAlgorithm == 0 || got.Ordering {
+			return // Marshal writes neither
+		}
+		again, err := got.Marshal()
+		if err != nil {
+			return
+		}
+		back, err := ParseTSTInfo(again)
+		if err != nil {
+			t.Fatalf("ParseTSTInfo(Marshal()) = %v", err)
+		}
+		if diff := cmp.Diff(got, back, cmp.Comparer(func(a, b *big.Int) bool { return a.Cmp(b) == 0 })); diff != "" {
+			t.Fatalf("round trip (-parsed +again):\n%s", diff)
+		}
+	})
+}
