@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/term"
 
+	"sello/internal/appearance"
 	"sello/internal/ca"
 	"sello/internal/keys"
 	"sello/internal/keys/filekey"
@@ -116,6 +117,7 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 		signer = key.Certificate().Subject.CommonName
 	}
 	opts := pades.Options{
+		Appearance:     new(appearance.Builder),
 		Key:            key,
 		Hash:           hash,
 		PSS:            *pss,

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"sello/internal/appearance"
 	"sello/internal/corpus"
 	"sello/internal/keys"
 	"sello/internal/pades"
@@ -68,6 +69,9 @@ var benchFiles = sync.OnceValues(func() (map[string]string, error) {
 	return files, nil
 })
 
+// builder is shared by the benchmarks, as a service shares one.
+var builder = new(appearance.Builder)
+
 func benchKey(b *testing.B) *keys.Key {
 	return pkitest.NewCA(b, pkitest.Options{CommonName: "Bench CA"}).
 		Issue(b, pkitest.Options{CommonName: "Bench Signer", KeyType: pkitest.ECDSAP256})
@@ -100,7 +104,7 @@ func BenchmarkSign(b *testing.B) {
 		b.Run(size, func(b *testing.B) {
 			f := mustBenchFile(b, size)
 			st, _ := f.Stat()
-			opts := pades.Options{Key: key, Rect: benchRect, Name: "Bench Signer", Identification: "CC 1", Time: time.Unix(1e9, 0)}
+			opts := pades.Options{Appearance: builder, Key: key, Rect: benchRect, Name: "Bench Signer", Identification: "CC 1", Time: time.Unix(1e9, 0)}
 			b.SetBytes(st.Size())
 			b.ReportAllocs()
 			for b.Loop() {
@@ -151,7 +155,7 @@ func BenchmarkSignPage(b *testing.B) {
 		page int
 	}{{"first", 0}, {"last", -1}} {
 		b.Run(tc.name, func(b *testing.B) {
-			opts := pades.Options{Key: key, Page: tc.page, Rect: benchRect, Name: "Bench Signer", Time: time.Unix(1e9, 0)}
+			opts := pades.Options{Appearance: builder, Key: key, Page: tc.page, Rect: benchRect, Name: "Bench Signer", Time: time.Unix(1e9, 0)}
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := pades.Sign(b.Context(), f, st.Size(), opts); err != nil {
@@ -171,7 +175,7 @@ func BenchmarkSignMemory(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	opts := pades.Options{Key: key, Rect: benchRect, Name: "Bench Signer", Time: time.Unix(1e9, 0)}
+	opts := pades.Options{Appearance: builder, Key: key, Rect: benchRect, Name: "Bench Signer", Time: time.Unix(1e9, 0)}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"sello/internal/appearance"
 	"sello/internal/keys"
 )
 
@@ -48,6 +49,10 @@ type Options struct {
 	// Rand is the source of randomness for the signature; nil means
 	// crypto/rand.
 	Rand io.Reader
+
+	// Appearance builds visible appearances. Share one across calls: it
+	// keeps its compressors. Nil makes a new one for each call.
+	Appearance *appearance.Builder
 }
 
 // Signed is a signed document: the original bytes followed by Tail.

@@ -117,7 +117,7 @@ func Sign(ctx context.Context, src io.ReaderAt, size int64, opts Options) (*Sign
 
 // hashPrefix feeds src[0:size] to h in one sequential pass.
 func hashPrefix(h io.Writer, src io.ReaderAt, size int64) error {
-	buf := make([]byte, 256<<10)
+	buf := make([]byte, max(min(size, 64<<10), 512))
 	_, err := io.CopyBuffer(h, io.NewSectionReader(src, 0, size), buf)
 	return err
 }
@@ -282,7 +282,11 @@ func addSignature(r *pdf.Reader, u *pdf.Update, opts Options, contents *pdf.Plac
 			return err
 		}
 		widget["Rect"] = rect
-		ap, err := appearance.Build(u, appearance.Options{
+		builder := opts.Appearance
+		if builder == nil {
+			builder = new(appearance.Builder)
+		}
+		ap, err := builder.Build(u, appearance.Options{
 			Width:          w,
 			Height:         h,
 			Rotate:         page.Rotate,
