@@ -6,10 +6,12 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"sello/internal/corpus"
 	"sello/internal/keys"
 	"sello/internal/pades"
 	"sello/internal/pkitest"
@@ -121,6 +123,21 @@ func TestSignTwice(t *testing.T) {
 	}
 	if !sigs[1].WholeFile || sigs[1].Revision != 3 || sigs[1].Revisions != 3 {
 		t.Errorf("second signature: whole=%v revision %d of %d, want the whole file, revision 3 of 3", sigs[1].WholeFile, sigs[1].Revision, sigs[1].Revisions)
+	}
+	// poppler, which we did not write, must see two valid signatures too.
+	if _, err := exec.LookPath("pdfsig"); err != nil {
+		corpus.Require(t, "pdfsig", "pdfsig is not installed")
+	}
+	path := filepath.Join(t.TempDir(), "twice.pdf")
+	if err := os.WriteFile(path, twice, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdfsig", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdfsig: %v\n%s", err, out)
+	}
+	if n := bytes.Count(out, []byte("Signature Validation: Signature is Valid.")); n != 2 {
+		t.Errorf("pdfsig reports %d valid signatures, want 2:\n%s", n, out)
 	}
 }
 
