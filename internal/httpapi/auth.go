@@ -11,17 +11,18 @@ import (
 // requireToken checks the bearer token and the x-account-id and
 // x-project-id headers (DESIGN.md §1) before next runs, and before the
 // request body is read, and puts the caller's auth.Principal in the
-// request context.
-func requireToken(a Authenticator, log *slog.Logger, next http.Handler) http.Handler {
+// request context. A fault of the service while checking (store down)
+// answers 500 with faultMsg, the route's own text.
+func requireToken(a Authenticator, log *slog.Logger, faultMsg string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := bearerToken(r)
 		if !ok {
-			respondError(w, r, log, auth.ErrInvalidToken, msgInternal)
+			respondError(w, r, log, auth.ErrInvalidToken, faultMsg)
 			return
 		}
 		p, err := a.Authorize(r.Context(), token, r.Header.Get("X-Account-Id"), r.Header.Get("X-Project-Id"))
 		if err != nil {
-			respondError(w, r, log, err, msgInternal)
+			respondError(w, r, log, err, faultMsg)
 			return
 		}
 		if in := info(r.Context()); in != nil {

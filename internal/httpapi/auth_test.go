@@ -1,12 +1,17 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -240,4 +245,82 @@ func TestTokenCheckedBeforeBody(t *testing.T) {
 			t.Errorf("Authorization %q: status = %d, want 401", authz, rec.Code)
 		}
 	}
+}
+
+// faultyAuth fails every call as a service whose store is down would.
+type faultyAuth struct{}
+
+var errStoreDown = errors.New("store down")
+
+func (faultyAuth) Issue(context.Context, auth.Credentials) (*auth.Token, error) {
+	return nil, errStoreDown
+}
+
+func (faultyAuth) Authorize(context.Context, string, string, string) (*auth.Principal, error) {
+	return nil, errStoreDown
+}
+
+func (faultyAuth) JWKS(context.Context) (auth.JWKS, error) { return auth.JWKS{}, errStoreDown }
+
+func TestServiceFaults(t *testing.T) {
+	t.Parallel()
+	var logs strings.Builder
+	var mu sync.Mutex
+	log := slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logs}, nil))
+	srv, err := New(Options{Auth: faultyAuth{}, Issuer: "http://sello.test", Logger: log,
+		SignDocuments: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("handler reached") })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, method, path, contentType, body string
+		header                                string
+		wantError                             string
+	}{
+		{"token", "POST", "/token", "application/x-www-form-urlencoded", form("id", "s3cret", "client_credentials"), "", msgInternal},
+		{"sign-documents", "POST", "/sign-documents", "", "", "Bearer abc", msgSignFault},
+		{"jwks", "GET", "/.well-known/jwks.json", "", "", "", msgInternal},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			req := httptest.NewRequestWithContext(t.Context(), tt.method, tt.path, strings.NewReader(tt.body))
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			if tt.header != "" {
+				req.Header.Set("Authorization", tt.header)
+			}
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, req)
+			if rec.Code != http.StatusInternalServerError {
+				t.Fatalf("status = %d %s, want 500", rec.Code, rec.Body)
+			}
+			if got := errorText(t, rec.Body.Bytes()); got != tt.wantError {
+				t.Errorf("error = %q, want %q", got, tt.wantError)
+			}
+			id := rec.Header().Get("X-Request-Id")
+			mu.Lock()
+			logged := logs.String()
+			mu.Unlock()
+			if !strings.Contains(logged, `"request_id":"`+id+`"`) || !strings.Contains(logged, "store down") {
+				t.Errorf("the fault was not logged with request id %s: %s", id, logged)
+			}
+			if strings.Contains(logged, "s3cret") {
+				t.Errorf("the log contains the secret")
+			}
+		})
+	}
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -86,7 +86,7 @@ func New(opts Options) (*Server, error) {
 
 	mux := http.NewServeMux()
 	mux.Handle("/token", allow(&tokenHandler{auth: opts.Auth, log: log, maxBody: maxBody}, http.MethodPost))
-	mux.Handle("/sign-documents", allow(requireToken(opts.Auth, log, sign), http.MethodPost))
+	mux.Handle("/sign-documents", allow(requireToken(opts.Auth, log, msgSignFault, sign), http.MethodPost))
 	mux.Handle("/.well-known/openid-configuration", allow(discoveryHandler(opts.Issuer), http.MethodGet, http.MethodHead))
 	mux.Handle("/.well-known/jwks.json", allow(jwksHandler(opts.Auth, log), http.MethodGet, http.MethodHead))
 	mux.Handle("/healthz", allow(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
