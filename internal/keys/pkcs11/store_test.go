@@ -107,12 +107,14 @@ type testKey struct {
 	chain []*x509.Certificate // leaf, then the test CA
 }
 
-// mustGenerate creates a key pair labelled label (its id is the label's
-// bytes) in token, issues a certificate for it from a throwaway CA and, when
-// importCert is set, stores the certificate on the token with the same id
-// and label.
-func mustGenerate(t *testing.T, token, label string, kt pkitest.KeyType, importCert bool) testKey {
+// mustGenerate creates a key pair in token, labelled prefix plus a random
+// suffix (so that runs with -count=N do not meet earlier keys) and with the
+// label's bytes as id, issues a certificate for it from a throwaway CA and,
+// when importCert is set, stores the certificate on the token with the same
+// id and label.
+func mustGenerate(t *testing.T, token, prefix string, kt pkitest.KeyType, importCert bool) testKey {
 	t.Helper()
+	label := prefix + "-" + rand.Text()[:8]
 	c11, err := crypto11.Configure(&crypto11.Config{Path: softhsmModule, TokenLabel: token, Pin: userPIN})
 	if err != nil {
 		t.Fatalf("crypto11.Configure: %v", err)
@@ -253,9 +255,9 @@ func TestOpenConfigurations(t *testing.T) {
 		wantChain []*x509.Certificate
 	}{
 		{"URIPinValue", Options{URI: uriFor(mainToken, tk.label)}, tk.chain[:1]},
-		{"URIPinSourceFileURI", Options{URI: "pkcs11:token=sello;object=configs;type=private?module-path=" + softhsmModule + "&pin-source=file://" + pinFile}, tk.chain[:1]},
-		{"URIPinSourcePath", Options{URI: "pkcs11:token=sello;id=configs?module-path=" + softhsmModule + "&pin-source=" + pinFile}, tk.chain[:1]},
-		{"URIWithPINFile", Options{URI: "pkcs11:token=sello;object=configs", ModulePath: softhsmModule, PINFile: pinFile}, tk.chain[:1]},
+		{"URIPinSourceFileURI", Options{URI: "pkcs11:token=sello;object=" + tk.label + ";type=private?module-path=" + softhsmModule + "&pin-source=file://" + pinFile}, tk.chain[:1]},
+		{"URIPinSourcePath", Options{URI: "pkcs11:token=sello;id=" + tk.label + "?module-path=" + softhsmModule + "&pin-source=" + pinFile}, tk.chain[:1]},
+		{"URIWithPINFile", Options{URI: "pkcs11:token=sello;object=" + tk.label, ModulePath: softhsmModule, PINFile: pinFile}, tk.chain[:1]},
 		{"FieldsPINFile", Options{ModulePath: softhsmModule, TokenLabel: mainToken, KeyLabel: tk.label, PINFile: pinFile}, tk.chain[:1]},
 		{"FieldsPINEnv", Options{ModulePath: softhsmModule, TokenLabel: mainToken, KeyID: []byte(tk.label), PINEnv: "SELLO_TEST_PIN", LookupEnv: env, MaxSessions: 2}, tk.chain[:1]},
 		{"CertificateFile", Options{ModulePath: softhsmModule, TokenLabel: mainToken, KeyLabel: noCert.label, PIN: userPIN, CertificateFile: certFile}, noCert.chain},
