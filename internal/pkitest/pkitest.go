@@ -1,7 +1,8 @@
 // Package pkitest builds throwaway public-key infrastructures for tests, the
 // way net/http/httptest builds throwaway servers: root and intermediate CAs,
-// leaf certificates for RSA and ECDSA keys, and the files (PEM, PKCS#12) that
-// key loaders read.
+// leaf certificates for RSA and ECDSA keys, the files (PEM, PKCS#12) that
+// key loaders read, and revocation: CRLs and an OCSP responder
+// ([CA.StartRevocation]).
 //
 // # Determinism
 //
@@ -103,7 +104,9 @@ type Options struct {
 	// extended key usage is id-kp-timeStamping, marked critical as RFC 3161
 	// §2.3 requires. ExtKeyUsage and UnknownExtKeyUsage are then ignored.
 	TimeStamping bool
-	// OCSPServer and CRLDistributionPoints are copied into the certificate.
+	// OCSPServer and CRLDistributionPoints are copied into the
+	// certificate; for certificates a CA issues, nil means the URLs of
+	// that CA's RevocationServer, if started.
 	OCSPServer            []string
 	CRLDistributionPoints []string
 }
@@ -117,6 +120,7 @@ type CA struct {
 
 	mu     sync.Mutex
 	serial int64
+	rev    revocation
 }
 
 // NewCA creates a self-signed root CA. It fails the test on error.
@@ -168,6 +172,7 @@ func (ca *CA) NewIntermediate(t testing.TB, opts Options) *CA {
 		opts.CommonName = "Test Intermediate CA"
 	}
 	key := mustKey(t, opts)
+	ca.revocationURLs(&opts)
 	tmpl := caTemplate(opts, 0)
 	tmpl.SerialNumber = ca.nextSerial()
 	tmpl.MaxPathLen = 0
@@ -203,6 +208,7 @@ func (ca *CA) Issue(t testing.TB, opts Options) *keys.Key {
 		eku = []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}
 		unknown = []asn1.ObjectIdentifier{oidDocumentSigning}
 	}
+	ca.revocationURLs(&opts)
 	tmpl := &x509.Certificate{
 		SerialNumber:          ca.nextSerial(),
 		Subject:               subject(opts),
@@ -225,6 +231,19 @@ func (ca *CA) Issue(t testing.TB, opts Options) *keys.Key {
 	}
 	leaf := mustParse(t, der)
 	return &keys.Key{Signer: key, Chain: append([]*x509.Certificate{leaf}, ca.chain...)}
+}
+
+// revocationURLs fills unset revocation URLs of a certificate ca issues
+// with those of ca's RevocationServer.
+func (ca *CA) revocationURLs(opts *Options) {
+	ca.mu.Lock()
+	defer ca.mu.Unlock()
+	if opts.OCSPServer == nil && ca.rev.ocspURL != "" {
+		opts.OCSPServer = []string{ca.rev.ocspURL}
+	}
+	if opts.CRLDistributionPoints == nil && ca.rev.crlURL != "" {
+		opts.CRLDistributionPoints = []string{ca.rev.crlURL}
+	}
 }
 
 func caTemplate(opts Options, serial int64) *x509.Certificate {
