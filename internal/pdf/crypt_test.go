@@ -90,7 +90,9 @@ func mustTool(t *testing.T, name string) string {
 func TestDecryptQPDF(t *testing.T) {
 	t.Parallel()
 	qpdf := mustTool(t, "qpdf")
-	objs := append(slices.Clone(basicObjs), testObj{num: 5, body: "<</Title(Hello \\(world\\))/Author<414243>>>"})
+	objs := append(slices.Clone(basicObjs), testObj{num: 5, body: "<</Title(Hello \\(world\\))/Author<414243>>>"},
+		testObj{num: 6, body: "<</Type/Metadata/Subtype/XML/Length 9>>\nstream\n<x:meta/>\nendstream"})
+	objs[0].body = "<</Type/Catalog/Pages 2 0 R/Metadata 6 0 R>>"
 	plain, _ := buildPDF(testRev{objs: objs, trailer: "/Root 1 0 R/Info 5 0 R/ID[<00112233445566778899aabbccddeeff><00112233445566778899aabbccddeeff>]"})
 	dir := t.TempDir()
 	in := filepath.Join(dir, "plain.pdf")
@@ -107,6 +109,8 @@ func TestDecryptQPDF(t *testing.T) {
 		{"RC4 128-bit", []string{"128", "--use-aes=n"}, 2, 3, CryptRC4},
 		{"AES 128-bit", []string{"128", "--use-aes=y"}, 4, 4, CryptAESV2},
 		{"AES 256-bit", []string{"256"}, 5, 6, CryptAESV3},
+		{"AES 256-bit R5", []string{"256", "--force-R5"}, 5, 5, CryptAESV3},
+		{"AES 128-bit clear metadata", []string{"128", "--use-aes=y", "--cleartext-metadata"}, 4, 4, CryptAESV2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -124,6 +128,9 @@ func TestDecryptQPDF(t *testing.T) {
 			s := r.Security()
 			if s == nil || s.NeedsPassword || s.V != tc.v || s.R != tc.r || s.StrMethod != tc.str {
 				t.Fatalf("Security() = %+v, want V %d R %d opened with the empty password", s, tc.v, tc.r)
+			}
+			if clear := strings.Contains(tc.name, "clear metadata"); s.EncryptMetadata == clear {
+				t.Errorf("EncryptMetadata = %v, want %v", s.EncryptMetadata, !clear)
 			}
 			info, err := r.Resolve(r.Trailer()["Info"])
 			if err != nil {
@@ -148,6 +155,17 @@ func TestDecryptQPDF(t *testing.T) {
 			}
 			if data, err := r.StreamData(c.(*Stream)); err != nil || string(data) != "hello" {
 				t.Errorf("StreamData() = %q, %v, want \"hello\"", data, err)
+			}
+			cat, err := r.Catalog()
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := r.Resolve(cat["Metadata"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if data, err := r.StreamData(m.(*Stream)); err != nil || string(data) != "<x:meta/>" {
+				t.Errorf("metadata StreamData() = %q, %v, want \"<x:meta/>\"", data, err)
 			}
 			ref := Ref{Num: 42, Gen: 0}
 			for _, plain := range [][]byte{nil, []byte("x"), []byte("sixteen bytes!!!"), bytes.Repeat([]byte("ab"), 40)} {
