@@ -336,6 +336,8 @@ func TestOpenErrors(t *testing.T) {
 		{"truncated in the middle", s[:len(s)/2], ErrTruncated},
 		{"startxref at nothing, no xref", strings.Replace(s, "xref\n0 ", "xxxx\n0 ", 1), ErrDamaged},
 		{"prev loop", string(loop), ErrDamaged},
+		{"prev at nothing", strings.Replace(s, "/Root 1 0 R", "/Root 1 0 R/Prev 9", 1), ErrDamaged},
+		{"prev beyond file", strings.Replace(s, "/Root 1 0 R", "/Root 1 0 R/Prev 99999", 1), ErrTruncated},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

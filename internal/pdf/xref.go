@@ -449,6 +449,10 @@ func (r *Reader) mergeChain(sec *section) error {
 		}
 		seen[int64(prev)] = true
 		next, err := r.readSection(int64(prev))
+		if errors.Is(err, errNotXRef) {
+			// Only a wrong startxref is repaired; a wrong /Prev is damage.
+			return fmt.Errorf("%w: /Prev %d does not point at a cross-reference section", ErrDamaged, prev)
+		}
 		if err != nil {
 			return fmt.Errorf("%w: /Prev %d: %w", ErrDamaged, prev, err)
 		}
