@@ -75,6 +75,10 @@ type benchResult struct {
 	// ServerPeakRSS and ServerRSS are in bytes; zero without --server-pid.
 	ServerPeakRSS int64 `json:"server_peak_rss_bytes,omitempty"`
 	ServerRSS     int64 `json:"server_rss_bytes,omitempty"`
+	// ServerCPUSeconds is the CPU time (user + system) the server used
+	// during the run; with documents signed it tells the cost of one
+	// document apart from what other processes take on a shared machine.
+	ServerCPUSeconds float64 `json:"server_cpu_seconds,omitempty"`
 }
 
 func runBench(args []string, stdout, stderr io.Writer) int {
@@ -223,6 +227,12 @@ func bench(ctx context.Context, cfg benchConfig) (*benchResult, error) {
 		errors    map[string]int
 	}
 	outcomes := make([]outcome, cfg.concurrency)
+	var cpuBefore float64
+	if cfg.serverPID > 0 {
+		if cpuBefore, err = processCPU(cfg.serverPID); err != nil {
+			return nil, err
+		}
+	}
 	start := time.Now()
 	deadline := start.Add(cfg.duration)
 	// Requests in flight at the deadline finish; a hung one is cut after
@@ -277,6 +287,11 @@ func bench(ctx context.Context, cfg benchConfig) (*benchResult, error) {
 		if res.ServerPeakRSS, res.ServerRSS, err = processRSS(cfg.serverPID); err != nil {
 			return nil, err
 		}
+		cpuAfter, err := processCPU(cfg.serverPID)
+		if err != nil {
+			return nil, err
+		}
+		res.ServerCPUSeconds = cpuAfter - cpuBefore
 	}
 	return res, nil
 }
@@ -447,6 +462,32 @@ func processRSS(pid int) (peak, current int64, err error) {
 	return peak, current, nil
 }
 
+// clockTicks is USER_HZ, the unit of the times in /proc/PID/stat; it is 100
+// on every Linux architecture Go supports.
+const clockTicks = 100
+
+// processCPU returns the CPU time, user plus system, that a process has
+// used, from /proc/PID/stat (proc(5): fields 14 and 15).
+func processCPU(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read server CPU time: %w", err)
+	}
+	// The command name (field 2) may hold spaces; fields count from the
+	// closing parenthesis.
+	i := bytes.LastIndexByte(b, ')')
+	fields := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(fields) < 13 {
+		return 0, fmt.Errorf("read server CPU time: malformed /proc/%d/stat", pid)
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("read server CPU time: %w", err)
+	}
+	return float64(utime+stime) / clockTicks, nil
+}
+
 func printBench(w io.Writer, cfg benchConfig, r *benchResult) {
 	fmt.Fprintf(w, "document:     %d bytes, %d per request, %d concurrent clients, %s\n",
 		r.DocumentBytes, cfg.docs, cfg.concurrency, time.Duration(r.Seconds*float64(time.Second)).Round(time.Millisecond))
@@ -465,5 +506,10 @@ func printBench(w io.Writer, cfg benchConfig, r *benchResult) {
 	fmt.Fprintln(w)
 	if r.ServerPeakRSS > 0 {
 		fmt.Fprintf(w, "server RSS:   peak %.1f MiB (VmHWM), now %.1f MiB\n", float64(r.ServerPeakRSS)/(1<<20), float64(r.ServerRSS)/(1<<20))
+		fmt.Fprintf(w, "server CPU:   %.2f s", r.ServerCPUSeconds)
+		if r.Documents > 0 {
+			fmt.Fprintf(w, ", %.2f ms per signed document", r.ServerCPUSeconds*1000/float64(r.Documents))
+		}
+		fmt.Fprintln(w)
 	}
 }

@@ -104,6 +104,9 @@ func TestBench(t *testing.T) {
 			if !(res.P50ms <= res.P90ms && res.P90ms <= res.P99ms && res.P99ms <= res.Maxms) {
 				t.Errorf("percentiles out of order: %+v", res)
 			}
+			if res.ServerCPUSeconds < 0 {
+				t.Errorf("server CPU %v s", res.ServerCPUSeconds)
+			}
 			if res.ServerPeakRSS <= 0 || res.ServerRSS <= 0 || res.ServerRSS > res.ServerPeakRSS {
 				t.Errorf("server RSS peak %d, now %d", res.ServerPeakRSS, res.ServerRSS)
 			}
@@ -177,5 +180,28 @@ func TestPercentile(t *testing.T) {
 	}
 	if got := percentile(nil, 50); got != 0 {
 		t.Errorf("percentile(nil) = %v", got)
+	}
+}
+
+func TestProcessCPU(t *testing.T) {
+	t.Parallel()
+	before, err := processCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Burn some CPU so the counter moves.
+	deadline := time.Now().Add(50 * time.Millisecond)
+	for x := 0; time.Now().Before(deadline); x++ {
+		_ = x * x
+	}
+	after, err := processCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after < before || after == 0 {
+		t.Errorf("CPU time went from %v to %v", before, after)
+	}
+	if _, err := processCPU(-1); err == nil {
+		t.Error("processCPU(-1) = nil error")
 	}
 }
