@@ -548,3 +548,95 @@ func FuzzParseTSTInfo(f *testing.F) {
 		}
 	})
 }
+
+// toBER rewrites every constructed element of a DER encoding with an
+// indefinite length and splits OCTET STRINGs longer than 16 bytes into
+// chunks, as BER signers do.
+func toBER(t *testing.T, der []byte) []byte {
+	t.Helper()
+	var out []byte
+	for len(der) > 0 {
+		tag, content, rest, _, err := readBERHeader(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case tag[0]&0x20 != 0:
+			out = append(out, tag...)
+			out = append(out, 0x80)
+			out = append(out, toBER(t, content)...)
+			out = append(out, 0, 0)
+		case tag[0] == 0x04 && len(content) > 16:
+			out = append(out, 0x24, 0x80)
+			for len(content) > 0 {
+				n := min(16, len(content))
+				out = appendDER(out, []byte{0x04}, content[:n])
+				content = content[n:]
+			}
+			out = append(out, 0, 0)
+		default:
+			out = appendDER(out, tag, content)
+		}
+		der = rest
+	}
+	return out
+}
+
+func TestParseBER(t *testing.T) {
+	t.Parallel()
+	key := mustKey(t, pkitest.ECDSAP256)
+	tsaKey := pkitest.NewCA(t, pkitest.Options{CommonName: "TSA Root"}).Issue(t, pkitest.Options{CommonName: "TSA", TimeStamping: true})
+	digest := digestOf(crypto.SHA256, []byte("document"))
+	detached, err := Sign(digest, SignOptions{Signer: key.Signer, Chain: key.Chain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := &TSTInfo{Policy: []int{2, 999, 1}, HashAlgorithm: crypto.SHA256, HashedMessage: digest, SerialNumber: big.NewInt(3), GenTime: time.Now()}
+	infoDER, err := info.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := SignContent(infoDER, OIDTSTInfo, SignOptions{Signer: tsaKey.Signer, Chain: tsaKey.Chain[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		der    []byte
+		verify func(*SignedData) error
+	}{
+		{"detached", toBER(t, detached), func(sd *SignedData) error { return sd.Verify(digest) }},
+		{"detached, zero padded", append(toBER(t, detached), 0, 0, 0, 0), func(sd *SignedData) error { return sd.Verify(digest) }},
+		{"chunked eContent", toBER(t, token), func(sd *SignedData) error { return sd.VerifyContent() }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := parseDER(tc.der, true); err == nil {
+				t.Fatal("test input is valid DER; want BER")
+			}
+			sd, err := Parse(tc.der)
+			if err != nil {
+				t.Fatalf("Parse() = %v", err)
+			}
+			if err := tc.verify(sd); err != nil {
+				t.Errorf("verify = %v", err)
+			}
+		})
+	}
+	t.Run("too deep", func(t *testing.T) {
+		t.Parallel()
+		deep := bytes.Repeat([]byte{0x30, 0x80}, maxBERDepth+2)
+		deep = append(deep, make([]byte, 2*(maxBERDepth+2))...)
+		if _, err := Parse(deep); !errors.Is(err, ErrMalformed) {
+			t.Errorf("Parse() = %v, want ErrMalformed", err)
+		}
+	})
+	t.Run("unterminated", func(t *testing.T) {
+		t.Parallel()
+		ber := toBER(t, detached)
+		if _, err := Parse(ber[:len(ber)-2]); !errors.Is(err, ErrMalformed) {
+			t.Errorf("Parse() = %v, want ErrMalformed", err)
+		}
+	})
+}

@@ -119,6 +119,20 @@ func parse(der []byte, withTimestamp bool) (*SignedData, error) {
 	if len(der) > MaxInput {
 		return nil, malformed("%d bytes, over the %d limit", len(der), MaxInput)
 	}
+	sd, err := parseDER(der, withTimestamp)
+	if err == nil || !errors.Is(err, ErrMalformed) {
+		return sd, err
+	}
+	// Some signers write BER (indefinite lengths, chunked strings,
+	// long-form lengths); read it as its DER conversion.
+	conv, cerr := normalizeBER(der)
+	if cerr != nil || bytes.Equal(conv, der) {
+		return nil, err
+	}
+	return parseDER(conv, withTimestamp)
+}
+
+func parseDER(der []byte, withTimestamp bool) (*SignedData, error) {
 	in := cryptobyte.String(der)
 	var ci cryptobyte.String
 	if !in.ReadASN1(&ci, cbasn1.SEQUENCE) {
