@@ -9,7 +9,7 @@ import (
 )
 
 // fuzzOptions keep fuzzed documents small.
-var fuzzOptions = Options{MaxObjectBytes: 1 << 16, MaxDecodedStream: 1 << 20, MaxDepth: 32, MaxObjects: 1 << 16, MaxXRefSections: 64}
+var fuzzOptions = Options{MaxObjectBytes: 1 << 16, MaxDecodedStream: 1 << 20, MaxDepth: 32, MaxObjects: 1 << 16, MaxXRefSections: 64, FullScanRepair: true}
 
 // addSeedFiles adds the PDF fixtures of testdata as seeds.
 func addSeedFiles(f *testing.F) [][]byte {

@@ -28,6 +28,11 @@ type Options struct {
 	// MaxXRefSections bounds the number of cross-reference sections
 	// followed through /Prev. Default 4096.
 	MaxXRefSections int
+	// FullScanRepair lets Open rebuild damaged cross-reference data from
+	// the "n g obj" headers of the whole file when no valid section can
+	// be found (see Reader.RepairedFullScan). Off by default: the result
+	// has no section a new /Prev could point at.
+	FullScanRepair bool
 }
 
 func (o *Options) withDefaults() Options {
@@ -68,14 +73,15 @@ type Reader struct {
 	size int64
 	opts Options
 
-	header     string // version from the header, e.g. "1.7"
-	version    string
-	trailer    Dict
-	startXRef  int64
-	xrefStream bool
-	nextNum    uint32
-	repaired   bool
-	xref       xrefTable
+	header      string // version from the header, e.g. "1.7"
+	version     string
+	trailer     Dict
+	startXRef   int64
+	xrefStream  bool
+	nextNum     uint32
+	repaired    bool
+	fullScanned bool
+	xref        xrefTable
 
 	cache   map[uint32]cached
 	objStms map[uint32]*objStm
@@ -126,18 +132,29 @@ func Open(r io.ReaderAt, size int64, opts *Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := rd.loadXRef(start); err != nil {
-		if !errors.Is(err, errNotXRef) {
-			return nil, err
-		}
+	err = rd.loadXRef(start)
+	if errors.Is(err, errNotXRef) {
 		if rerr := rd.repair(start); rerr != nil {
-			return nil, fmt.Errorf("%w (startxref %d: %w)", rerr, start, err)
+			err = fmt.Errorf("%w (startxref %d: %w)", rerr, start, err)
+		} else {
+			err = nil
 		}
+	}
+	if err != nil && rd.opts.FullScanRepair && (errors.Is(err, ErrDamaged) || errors.Is(err, errNotXRef)) {
+		err = rd.fullScan()
+	}
+	if err != nil {
+		return nil, err
 	}
 	if _, ok := rd.trailer["Encrypt"]; ok {
 		if err := rd.initSecurity(); err != nil {
 			return nil, err
 		}
+		// Objects read while the cross-reference data was loaded were not
+		// decrypted; read them again when needed.
+		clear(rd.cache)
+		clear(rd.objStms)
+		clear(rd.stmErrs)
 	}
 	rd.version = rd.header
 	if cat, err := rd.Catalog(); err == nil {
@@ -210,6 +227,13 @@ func (r *Reader) NextObjectNumber() uint32 { return r.nextNum }
 // Repaired reports whether startxref was wrong and the newest
 // cross-reference section had to be found by scanning.
 func (r *Reader) Repaired() bool { return r.repaired }
+
+// RepairedFullScan reports that the cross-reference data was rebuilt by
+// scanning the whole file for object headers (only with
+// Options.FullScanRepair). Then StartXRef returns 0: no valid section
+// exists for a /Prev, so an update must carry a complete cross-reference
+// section, or the caller should refuse the file.
+func (r *Reader) RepairedFullScan() bool { return r.fullScanned }
 
 // Security returns the document's security handler, or nil when the
 // document is not encrypted.

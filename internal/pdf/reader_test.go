@@ -477,3 +477,68 @@ func BenchmarkOpen(b *testing.B) {
 		})
 	}
 }
+
+func TestFullScanRepair(t *testing.T) {
+	t.Parallel()
+	two, _ := buildPDF(
+		testRev{objs: append(slices.Clone(basicObjs), testObj{num: 5, body: "(old)"}), trailer: "/Root 1 0 R"},
+		testRev{objs: []testObj{{num: 5, body: "(new)"}}, trailer: "/Root 1 0 R"},
+	)
+	noTrailer, _ := buildPDF(testRev{objs: basicObjs, trailer: "/Root 1 0 R"})
+	objs := slices.Clone(basicObjs)
+	for i := range 3 {
+		objs[i].compressed = true
+	}
+	objStm, _ := buildPDF(testRev{objs: objs, stream: true, predictor: true, objStm: 5, trailer: "/Root 1 0 R"})
+	tests := []struct {
+		name string
+		data string
+		want Object // object 5, when present
+	}{
+		{"xref keywords destroyed", strings.ReplaceAll(string(two), "xref\n0 ", "xxxx\n0 "), String("new")},
+		{"xref and trailer destroyed", strings.NewReplacer("xref\n0 ", "xxxx\n0 ", "trailer", "tttttt").Replace(string(noTrailer)), nil},
+		{"xref stream destroyed, catalog in object stream", strings.Replace(string(objStm), "/Type/XRef", "/Type/XRe_", 1), nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := Open(strings.NewReader(tc.data), int64(len(tc.data)), nil); !errors.Is(err, ErrDamaged) {
+				t.Fatalf("Open() without FullScanRepair error = %v, want ErrDamaged", err)
+			}
+			r, err := Open(strings.NewReader(tc.data), int64(len(tc.data)), &Options{FullScanRepair: true})
+			if err != nil {
+				t.Fatalf("Open() error = %v", err)
+			}
+			if !r.Repaired() || !r.RepairedFullScan() || r.StartXRef() != 0 {
+				t.Errorf("Repaired, RepairedFullScan, StartXRef = %v, %v, %d, want true, true, 0", r.Repaired(), r.RepairedFullScan(), r.StartXRef())
+			}
+			p, err := r.Page(0)
+			if err != nil {
+				t.Fatalf("Page(0) error = %v", err)
+			}
+			c, err := r.Resolve(p.Dict["Contents"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := r.StreamData(c.(*Stream)); err != nil || string(got) != "hello" {
+				t.Errorf("StreamData() = %q, %v, want \"hello\"", got, err)
+			}
+			if tc.want != nil {
+				if got, err := r.Get(Ref{5, 0}); err != nil || !cmp.Equal(got, tc.want) {
+					t.Errorf("Get(5 0 R) = %v, %v, want %v", got, err, tc.want)
+				}
+			}
+			if r.NextObjectNumber() < 5 {
+				t.Errorf("NextObjectNumber() = %d, want at least 5", r.NextObjectNumber())
+			}
+		})
+	}
+	t.Run("truncated stays refused", func(t *testing.T) {
+		t.Parallel()
+		s := string(two)
+		s = s[:len(s)*2/3]
+		if _, err := Open(strings.NewReader(s), int64(len(s)), &Options{FullScanRepair: true}); !errors.Is(err, ErrTruncated) {
+			t.Errorf("Open() error = %v, want ErrTruncated", err)
+		}
+	})
+}
