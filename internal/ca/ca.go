@@ -1,13 +1,3 @@
-// Package ca is the service's certificate authority: it issues short-lived
-// certificates for validated persons over fresh keys that live only in
-// memory (DESIGN.md §3), and keeps its own root key and certificate in the
-// data directory when no external CA key is configured.
-//
-// Issued certificates follow ETSI EN 319 412-2 for natural persons: the
-// subject holds the person's name (CN) and an ETSI-style identifier in
-// serialNumber (EN 319 412-1 §5.1.3), key usage is digitalSignature and
-// contentCommitment, and the extended key usage is document signing (RFC
-// 9336).
 package ca
 
 import (

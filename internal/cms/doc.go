@@ -9,18 +9,26 @@
 // contentType, messageDigest and signingCertificateV2 (RFC 5035), without
 // signingTime, because PAdES keeps the time in the signature dictionary's
 // /M. [MaxSize] gives the exact upper bound of the result, so a placeholder
-// can be reserved before the digest is known. [AddUnsignedAttribute] adds,
-// for example, a signature time-stamp token (RFC 3161 appendix A) to a
-// signature already made.
+// can be reserved before the digest is known.
+//
+// # Time-stamps
+//
+// [AddTimestamp] makes a signature B-T: it obtains an RFC 3161 token over
+// the signature value and adds it as the unsigned attribute
+// id-aa-signatureTimeStampToken (RFC 3161 appendix A);
+// [AddUnsignedAttribute] adds any attribute. [SignContent] and [TSTInfo]
+// build the tokens a time-stamping authority returns.
 //
 // # Parsing and verification
 //
-// [Parse] reads a SignedData, detached or with encapsulated content (as in an
-// RFC 3161 time-stamp token), never panicking and bounding the sizes it
-// accepts. [SignedData.Verify] checks the message digest, the signing
-// certificate reference and the signature value; failures are
-// [*VerifyError] values with a [Reason]. [ParseTSTInfo] reads the content of
-// a time-stamp token.
+// [Parse] reads a SignedData, detached or with encapsulated content (as in
+// an RFC 3161 time-stamp token), in DER or in the BER some signers write,
+// never panicking and bounding the sizes it accepts. [SignedData.Verify]
+// checks the message digest, the signing certificate reference and the
+// signature value; [SignedData.VerifyTimestamp] checks a signature
+// time-stamp. Failures are [*VerifyError] values with a [Reason].
+// [ParseTSTInfo] reads the content of a time-stamp token.
 //
-// All encodings are DER (ITU-T X.690): SET OF values are sorted.
+// All encodings this package writes are DER (ITU-T X.690): SET OF values
+// are sorted.
 package cms

@@ -1,11 +1,3 @@
-// Package tsa is a client of RFC 3161 time-stamping authorities over HTTP
-// (RFC 3161 §3.4). It obtains the time-stamp tokens that make a PAdES
-// signature B-T: the token's message imprint is the digest of the signature
-// value (RFC 3161 appendix A), and the token goes into the SignerInfo's
-// unsigned attributes (see cms.AddTimestamp).
-//
-// The package also encodes and parses the protocol's messages
-// ([Request], [Response]), which package tsatest uses to answer them.
 package tsa
 
 import (
