@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"sello/internal/auth"
+	"sello/internal/auth/openid"
 	"sello/internal/httpapi"
 )
 
@@ -31,6 +32,10 @@ type serveConfig struct {
 	audience string
 	tokenTTL time.Duration
 	leeway   time.Duration
+
+	// An external OpenID provider whose access tokens are accepted too.
+	oidcIssuer, oidcAudience, oidcAccountClaim, oidcProjectsClaim string
+	noLocalTokens                                                 bool
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -44,6 +49,16 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.audience, "audience", envOr("SELLO_AUDIENCE", auth.DefaultAudience), "aud of issued tokens (env SELLO_AUDIENCE)")
 	ttl, ttlErr := durationFlag(fs, "token-ttl", "SELLO_TOKEN_TTL", auth.DefaultTTL, "lifetime of access tokens")
 	leeway, leewayErr := durationFlag(fs, "token-leeway", "SELLO_TOKEN_LEEWAY", auth.DefaultLeeway, "clock-skew allowance when checking tokens")
+	fs.StringVar(&cfg.oidcIssuer, "oidc-issuer", os.Getenv("SELLO_OIDC_ISSUER"),
+		"issuer URL of an OpenID provider whose access tokens are accepted too (env SELLO_OIDC_ISSUER)")
+	fs.StringVar(&cfg.oidcAudience, "oidc-audience", envOr("SELLO_OIDC_AUDIENCE", auth.DefaultAudience),
+		"aud the OpenID provider puts in tokens for this service (env SELLO_OIDC_AUDIENCE)")
+	fs.StringVar(&cfg.oidcAccountClaim, "oidc-account-claim", envOr("SELLO_OIDC_ACCOUNT_CLAIM", openid.DefaultAccountClaim),
+		"claim of the provider's tokens that holds the account (env SELLO_OIDC_ACCOUNT_CLAIM)")
+	fs.StringVar(&cfg.oidcProjectsClaim, "oidc-projects-claim", envOr("SELLO_OIDC_PROJECTS_CLAIM", openid.DefaultProjectsClaim),
+		"claim of the provider's tokens that holds the projects (env SELLO_OIDC_PROJECTS_CLAIM)")
+	fs.BoolVar(&cfg.noLocalTokens, "no-local-tokens", os.Getenv("SELLO_NO_LOCAL_TOKENS") == "true",
+		"accept only the OpenID provider's tokens; POST /token is refused (env SELLO_NO_LOCAL_TOKENS=true)")
 	if _, err := parseArgs(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -64,6 +79,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	if cfg.leeway < 0 {
 		fmt.Fprintf(stderr, "sello serve: --token-leeway %s: must not be negative\n", cfg.leeway)
+		bad = true
+	}
+	if cfg.noLocalTokens && cfg.oidcIssuer == "" {
+		fmt.Fprintln(stderr, "sello serve: --no-local-tokens needs --oidc-issuer")
 		bad = true
 	}
 	if bad {
@@ -103,6 +122,24 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Log
 		issuer = "http://" + addr
 	}
 
+	var external []auth.ExternalIssuer
+	if cfg.oidcIssuer != "" {
+		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		provider, err := openid.New(dctx, openid.Options{
+			IssuerURL:     cfg.oidcIssuer,
+			Audience:      cfg.oidcAudience,
+			AccountClaim:  cfg.oidcAccountClaim,
+			ProjectsClaim: cfg.oidcProjectsClaim,
+			HTTPClient:    &http.Client{Timeout: 10 * time.Second},
+			Leeway:        authLeeway(cfg.leeway),
+		})
+		if err != nil {
+			return err
+		}
+		external = append(external, provider)
+		log.Info("trusting an external OpenID provider", slog.String("issuer", cfg.oidcIssuer))
+	}
 	tokens, err := auth.New(auth.Options{
 		Clients:   db,
 		Keys:      db,
@@ -111,6 +148,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Log
 		Audience:  cfg.audience,
 		TTL:       cfg.tokenTTL,
 		Leeway:    authLeeway(cfg.leeway),
+		External:  external,
+		// Our own keys still exist then: switching back needs no migration.
+		NoLocalTokens: cfg.noLocalTokens,
 	})
 	if err != nil {
 		return err

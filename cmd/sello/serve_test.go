@@ -109,6 +109,7 @@ func TestServeFlags(t *testing.T) {
 		{"short ttl", []string{"--token-ttl", "10ms"}, "--token-ttl 10ms: must be at least 1s"},
 		{"negative leeway", []string{"--token-leeway", "-1s"}, "must not be negative"},
 		{"unknown flag", []string{"--nope"}, "flag provided but not defined"},
+		{"external only without an issuer", []string{"--no-local-tokens"}, "--no-local-tokens needs --oidc-issuer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,6 +30,9 @@ var (
 	// ErrTokenExpired reports a token that is well signed and otherwise
 	// valid but past its expiry time (plus leeway).
 	ErrTokenExpired = errors.New("auth: token expired")
+	// ErrNoLocalTokens reports a token request to a service configured to
+	// accept only the tokens of external issuers.
+	ErrNoLocalTokens = errors.New("auth: this service does not issue tokens")
 	// ErrAccountMissing reports a request without an account id.
 	ErrAccountMissing = errors.New("auth: account id missing")
 	// ErrAccountMismatch reports an account id the token was not issued for.
@@ -78,8 +81,14 @@ type Options struct {
 	// default GOMAXPROCS.
 	MaxConcurrentHashes int
 	RateLimit           RateLimit
-	Now                 func() time.Time // default time.Now
-	Rand                io.Reader        // default crypto/rand.Reader
+	// External lists other authorization servers whose access tokens are
+	// accepted as well as ours, told apart by their iss claim.
+	External []ExternalIssuer
+	// NoLocalTokens makes the service rely on External issuers only:
+	// Issue returns ErrNoLocalTokens and tokens of our own are refused.
+	NoLocalTokens bool
+	Now           func() time.Time // default time.Now
+	Rand          io.Reader        // default crypto/rand.Reader
 }
 
 // Service issues and verifies access tokens. It is safe for concurrent use.
@@ -97,6 +106,9 @@ type Service struct {
 	dummy    string // hash verified for unknown clients, for equal timing
 	ring     *keyring
 	parser   *jwt.Parser
+
+	external map[string]ExternalIssuer // by issuer
+	noLocal  bool
 
 	byClient *failureLimiter
 	byAddr   *failureLimiter
@@ -129,6 +141,17 @@ func New(opts Options) (*Service, error) {
 		rand:     opts.Rand,
 		byClient: newFailureLimiter(opts.RateLimit),
 		byAddr:   newFailureLimiter(opts.RateLimit),
+	}
+	s.external = make(map[string]ExternalIssuer)
+	for _, e := range opts.External {
+		if e.Issuer() == s.issuer {
+			return nil, fmt.Errorf("auth: external issuer %q is our own issuer", e.Issuer())
+		}
+		s.external[e.Issuer()] = e
+	}
+	s.noLocal = opts.NoLocalTokens
+	if s.noLocal && len(s.external) == 0 {
+		return nil, errors.New("auth: Options.NoLocalTokens needs at least one external issuer")
 	}
 	if s.ttl < time.Second {
 		return nil, fmt.Errorf("auth: token lifetime %s is under a second", s.ttl)
@@ -249,6 +272,9 @@ type Claims struct {
 // *RateLimitError when the client id or the remote address failed too often
 // lately. Other errors are faults of the service (store, keys).
 func (s *Service) Issue(ctx context.Context, cr Credentials) (*Token, error) {
+	if s.noLocal {
+		return nil, ErrNoLocalTokens
+	}
 	now := s.now()
 	clientKey, addrKey := "client:"+cr.ClientID, "addr:"+cr.RemoteAddr
 	if wait := max(s.byClient.wait(clientKey, now), s.byAddr.wait(addrKey, now)); wait > 0 {
@@ -344,6 +370,20 @@ func (s *Service) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if raw == "" || len(raw) > maxTokenBytes {
 		return nil, ErrInvalidToken
 	}
+	if len(s.external) > 0 {
+		// The signature is checked by whichever issuer the token names;
+		// an issuer we do not trust ends here.
+		var peek jwt.RegisteredClaims
+		if _, _, err := jwt.NewParser().ParseUnverified(raw, &peek); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+		}
+		if e, ok := s.external[peek.Issuer]; ok {
+			return e.Verify(ctx, raw)
+		}
+	}
+	if s.noLocal {
+		return nil, fmt.Errorf("%w: not from a trusted external issuer", ErrInvalidToken)
+	}
 	var fault error // a store failure met while looking up the key
 	claims := &Claims{}
 	_, err := s.parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
@@ -365,10 +405,7 @@ func (s *Service) Verify(ctx context.Context, raw string) (*Claims, error) {
 		return nil, fmt.Errorf("auth: %w", fault)
 	}
 	if err != nil {
-		if onlyExpired(err) {
-			return nil, ErrTokenExpired
-		}
-		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+		return nil, TokenError(err)
 	}
 	if claims.Subject == "" || claims.Account == "" || claims.ID == "" || claims.NotBefore == nil || claims.IssuedAt == nil {
 		return nil, fmt.Errorf("%w: missing claims", ErrInvalidToken)
@@ -381,6 +418,17 @@ func (s *Service) Verify(ctx context.Context, raw string) (*Claims, error) {
 		return nil, fmt.Errorf("%w: client %s is disabled or gone", ErrInvalidToken, claims.Subject)
 	}
 	return claims, nil
+}
+
+// TokenError classifies an error of a golang-jwt parser that checked the
+// signature before the claims: ErrTokenExpired when the token is expired and
+// nothing else is wrong with it, else ErrInvalidToken wrapping the cause.
+// External issuer adapters use it to answer as Verify does.
+func TokenError(err error) error {
+	if onlyExpired(err) {
+		return ErrTokenExpired
+	}
+	return fmt.Errorf("%w: %v", ErrInvalidToken, err)
 }
 
 // onlyExpired reports whether err says the token expired and nothing else

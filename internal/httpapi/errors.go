@@ -23,6 +23,7 @@ const (
 	msgProjectMissing     = "Missing x-project-id header."
 	msgProjectMismatch    = "The token was not issued for this x-project-id."
 	msgRateLimited        = "Too many failed attempts. Try again later."
+	msgNoLocalTokens      = "This service does not issue tokens: get one from the configured identity provider."
 	msgNotFound           = "Not found."
 	msgMethodNotAllowed   = "Method not allowed."
 	msgUnavailable        = "Service unavailable."
@@ -67,6 +68,7 @@ func as[T error](err error) bool {
 var errorResponses = []errorResponse{
 	{match: is(auth.ErrInvalidCredentials), status: http.StatusBadRequest, msg: msgInvalidCredentials},
 	{match: as[*auth.RateLimitError], status: http.StatusTooManyRequests, msg: msgRateLimited},
+	{match: is(auth.ErrNoLocalTokens), status: http.StatusBadRequest, msg: msgNoLocalTokens},
 	{match: is(auth.ErrTokenExpired), status: http.StatusForbidden, msg: msgTokenExpired, challenge: challengeExpired},
 	{match: is(auth.ErrInvalidToken), status: http.StatusUnauthorized, msg: msgInvalidToken, challenge: challengeInvalid},
 	{match: is(auth.ErrAccountMissing), status: http.StatusForbidden, msg: msgAccountMissing, challenge: challengeScope},

@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"runtime/debug"
 	"strconv"
@@ -296,5 +298,28 @@ func TestTokenConcurrentClients(t *testing.T) {
 		if resp, body := env.do(t, "POST", "/sign-documents", h, ""); resp.StatusCode != 200 {
 			t.Errorf("client %d's token: status %d %s", i, resp.StatusCode, body)
 		}
+	}
+}
+
+// externalOnly is an Authenticator configured to trust only an external
+// issuer.
+type externalOnly struct{ faultyAuth }
+
+func (externalOnly) Issue(context.Context, auth.Credentials) (*auth.Token, error) {
+	return nil, auth.ErrNoLocalTokens
+}
+
+func TestTokenEndpointExternalOnly(t *testing.T) {
+	t.Parallel()
+	srv, err := New(Options{Auth: externalOnly{}, Issuer: "http://sello.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/token", strings.NewReader(form("a", "b", "client_credentials")))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	if rec.Code != http.StatusBadRequest || errorText(t, rec.Body.Bytes()) != msgNoLocalTokens {
+		t.Errorf("POST /token = %d %s, want 400 %q", rec.Code, rec.Body, msgNoLocalTokens)
 	}
 }
