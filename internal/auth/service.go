@@ -70,7 +70,7 @@ type Options struct {
 	Issuer    string // iss of issued tokens, usually the service's base URL
 	Audience  string // aud of issued tokens; default DefaultAudience
 	TTL       time.Duration
-	Leeway    time.Duration // clock-skew allowance; negative means none
+	Leeway    time.Duration // clock-skew allowance; zero: DefaultLeeway; negative: none
 	// StatusCacheTTL bounds how long a disabled client's live tokens keep
 	// working: a client's status is re-read at most this long after it
 	// was last read.
