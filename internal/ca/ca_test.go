@@ -344,3 +344,28 @@ func TestDevSigner(t *testing.T) {
 func equalKeys(a, b crypto.PublicKey) bool {
 	return a.(interface{ Equal(crypto.PublicKey) bool }).Equal(b)
 }
+
+func TestCRL(t *testing.T) {
+	t.Parallel()
+	c := mustCA(t)
+	der, err := c.CRL(t.Context())
+	if err != nil {
+		t.Fatalf("CRL() = %v", err)
+	}
+	crl, err := x509.ParseRevocationList(der)
+	if err != nil {
+		t.Fatalf("ParseRevocationList() = %v", err)
+	}
+	if err := crl.CheckSignatureFrom(c.Certificate()); err != nil {
+		t.Errorf("CheckSignatureFrom() = %v", err)
+	}
+	if len(crl.RevokedCertificateEntries) != 0 {
+		t.Errorf("CRL revokes %d certificates, want none", len(crl.RevokedCertificateEntries))
+	}
+	if !crl.ThisUpdate.Before(fixedNow) || !crl.NextUpdate.Equal(fixedNow.Add(time.Hour)) {
+		t.Errorf("CRL valid %v .. %v, want around %v for an hour", crl.ThisUpdate, crl.NextUpdate, fixedNow)
+	}
+	if crl.Number.Int64() != fixedNow.Unix() {
+		t.Errorf("CRL number = %v, want %d", crl.Number, fixedNow.Unix())
+	}
+}

@@ -14,5 +14,6 @@
 // holds the person's name (CN) and an ETSI semantic identifier in
 // serialNumber (EN 319 412-1 §5.1.3, see [Person.SerialNumber]), key usage
 // is digitalSignature and contentCommitment, and the extended key usage is
-// document signing (RFC 9336).
+// document signing (RFC 9336). They are never revoked; [CA.CRL] says so in
+// a signed, empty CRL that B-LT signatures can embed.
 package ca
