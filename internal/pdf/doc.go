@@ -16,9 +16,14 @@
 // Every loop, recursion and decompression is bounded by [Options]; hostile
 // input gives an error wrapping [ErrLimit], [ErrDamaged], [ErrTruncated] or
 // a [*SyntaxError], never a hang or a panic. When startxref is wrong but
-// the newest cross-reference section can be found unambiguously, Open
-// succeeds and [Reader.Repaired] reports it; bytes before the header give
-// [ErrJunkBeforeHeader].
+// the newest cross-reference section can be found unambiguously (the last
+// section in the file, whose entries point at matching object headers),
+// Open succeeds, [Reader.Repaired] reports it and [Reader.StartXRef] gives
+// the real section. With [Options].FullScanRepair, cross-reference data
+// that cannot be read at all is rebuilt from the object headers, and
+// [Reader.RepairedFullScan] reports it. A file without startxref and
+// %%EOF at its end is truncated and never repaired; bytes before the
+// header give [ErrJunkBeforeHeader].
 //
 // # Encryption
 //

@@ -275,7 +275,9 @@ func (r *Reader) Resolve(o Object) (Object, error) {
 // out-of-range object, or one whose generation does not match, is null:
 // Get returns nil and no error (ISO 32000-2 §7.3.10). Strings and streams
 // of an encrypted document are decrypted when the empty user password
-// opens it.
+// opens it; when it needs a password, strings stay as stored and objects
+// in object streams (like StreamData) fail with ErrEncrypted. The object
+// is shared with the Reader's cache: do not modify it.
 func (r *Reader) Get(ref Ref) (Object, error) {
 	e, ok := r.xref.get(ref.Num)
 	if !ok || e.kind == entryFree {
