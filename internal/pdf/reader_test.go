@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -60,7 +61,7 @@ func buildPDF(revs ...testRev) ([]byte, []int) {
 				fmt.Fprintf(&b, "%d %d obj\n%s\nendobj\n", o.num, o.gen, o.body)
 			}
 		}
-		tableEnts := maps2(ents)
+		tableEnts := maps.Clone(ents)
 		streamEnts := map[int]ent{}
 		if len(comp) > 0 {
 			var head, data strings.Builder
@@ -86,7 +87,7 @@ func buildPDF(revs ...testRev) ([]byte, []int) {
 		writeStream := func(es map[int]ent, num int, extra string) int {
 			off := b.Len()
 			es[num] = ent{1, off, 0}
-			keys := slices.Sorted(mapsKeys(es))
+			keys := slices.Sorted(maps.Keys(es))
 			var index strings.Builder
 			var rows []byte
 			for i, k := range keys {
@@ -129,7 +130,7 @@ func buildPDF(revs ...testRev) ([]byte, []int) {
 			}
 			start = b.Len()
 			b.WriteString("xref\n")
-			keys := slices.Sorted(mapsKeys(tableEnts))
+			keys := slices.Sorted(maps.Keys(tableEnts))
 			for i := 0; i < len(keys); {
 				n := 1
 				for i+n < len(keys) && keys[i+n] == keys[i]+n {
@@ -153,24 +154,6 @@ func buildPDF(revs ...testRev) ([]byte, []int) {
 		prev = start
 	}
 	return b.Bytes(), starts
-}
-
-func maps2[K comparable, V any](m map[K]V) map[K]V {
-	out := make(map[K]V, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
-func mapsKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
-	return func(yield func(K) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // pngUp applies the PNG Up filter to rows of width columns and deflates.
