@@ -101,3 +101,29 @@ func BenchmarkVerifyDefaultParams(b *testing.B) {
 		}
 	}
 }
+
+// FuzzParseHash checks that parsing a stored hash never panics and that
+// whatever it accepts stays within the cost limits, so a damaged row can
+// never make one verification eat the machine.
+func FuzzParseHash(f *testing.F) {
+	good, err := hashSecret("s", testHashParams, rand.Reader)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{good, "", "$argon2id$", "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		h, err := parseHash(s)
+		if err != nil {
+			if !errors.Is(err, errBadHash) {
+				t.Fatalf("parseHash(%q) = %v, want errBadHash", s, err)
+			}
+			return
+		}
+		p := h.params
+		if p.Memory > maxHashMemory || p.Time > maxHashTime || p.Time < 1 || p.Threads < 1 || len(h.key) > 64 {
+			t.Fatalf("parseHash(%q) accepted out-of-range parameters %+v", s, p)
+		}
+	})
+}
