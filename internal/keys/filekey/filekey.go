@@ -1,6 +1,6 @@
 // Package filekey loads signing keys from files: a PEM private key (PKCS#1,
-// PKCS#8 or SEC 1) with a PEM certificate chain, or a PKCS#12 file (RFC
-// 7292). The loaded key lives in memory; [Provider] hands it out as a
+// PKCS#8 or SEC 1; PKCS#8 may be encrypted with PBES2) with a PEM
+// certificate chain, or a PKCS#12 file (RFC 7292). The loaded key lives in memory; [Provider] hands it out as a
 // keys.Provider.
 package filekey
 
@@ -31,13 +31,15 @@ var (
 	ErrNoKey = errors.New("filekey: no private key found")
 	// ErrNoCertificate reports a certificate file without a certificate.
 	ErrNoCertificate = errors.New("filekey: no certificate found")
-	// ErrEncrypted reports an encrypted PEM private key; store the key
-	// unencrypted with restricted file permissions, or use PKCS#12.
-	ErrEncrypted = errors.New("filekey: encrypted PEM private keys are not supported")
+	// ErrEncrypted reports an encrypted PEM private key that cannot be
+	// read: no password given, or a scheme other than PBES2 with PBKDF2
+	// and AES-CBC (such as legacy "Proc-Type: 4,ENCRYPTED" keys).
+	ErrEncrypted = errors.New("filekey: cannot decrypt the PEM private key")
 	// ErrUnsupportedKey reports a key that is neither RSA nor ECDSA.
 	ErrUnsupportedKey = errors.New("filekey: unsupported key type")
-	// ErrBadPassword reports a PKCS#12 file the password does not open.
-	ErrBadPassword = errors.New("filekey: wrong PKCS#12 password")
+	// ErrBadPassword reports a PKCS#12 file or an encrypted PEM key the
+	// password does not open.
+	ErrBadPassword = errors.New("filekey: wrong key password")
 )
 
 // LoadPEM reads a private key from keyFile (PEM blocks "PRIVATE KEY",
@@ -49,11 +51,23 @@ var (
 // ErrUnsupportedKey, ErrNoCertificate or ErrKeyMismatch, or come from the
 // file system.
 func LoadPEM(keyFile, certFile string) (*keys.Key, error) {
+	return loadPEM(keyFile, certFile, nil)
+}
+
+// LoadEncryptedPEM is LoadPEM for a key that may be an "ENCRYPTED PRIVATE
+// KEY" (PKCS#8 with PBES2: PBKDF2 and AES-CBC, RFC 8018), as openssl
+// writes with -aes256. A wrong password gives ErrBadPassword; other schemes,
+// such as the legacy "Proc-Type: 4,ENCRYPTED" headers, give ErrEncrypted.
+func LoadEncryptedPEM(keyFile, certFile, password string) (*keys.Key, error) {
+	return loadPEM(keyFile, certFile, &password)
+}
+
+func loadPEM(keyFile, certFile string, password *string) (*keys.Key, error) {
 	kb, err := os.ReadFile(keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("filekey: %w", err)
 	}
-	signer, err := parsePrivateKey(kb)
+	signer, err := parsePrivateKey(kb, password)
 	if err != nil {
 		return nil, fmt.Errorf("%w (%s)", err, keyFile)
 	}
@@ -101,7 +115,7 @@ func LoadPKCS12(file, password string) (*keys.Key, error) {
 	return &keys.Key{Signer: signer, Chain: chain}, nil
 }
 
-func parsePrivateKey(b []byte) (crypto.Signer, error) {
+func parsePrivateKey(b []byte, password *string) (crypto.Signer, error) {
 	for {
 		var blk *pem.Block
 		blk, b = pem.Decode(b)
@@ -124,9 +138,15 @@ func parsePrivateKey(b []byte) (crypto.Signer, error) {
 			}
 			key, err = x509.ParseECPrivateKey(blk.Bytes)
 		case "ENCRYPTED PRIVATE KEY":
-			return nil, ErrEncrypted
+			if password == nil {
+				return nil, fmt.Errorf("%w: the key needs a password", ErrEncrypted)
+			}
+			key, err = decryptPKCS8(blk.Bytes, *password)
 		default:
 			continue
+		}
+		if errors.Is(err, ErrBadPassword) || errors.Is(err, ErrEncrypted) {
+			return nil, err
 		}
 		if err != nil {
 			return nil, fmt.Errorf("filekey: parse %s: %w", blk.Type, err)
@@ -213,7 +233,7 @@ func orderChain(signer crypto.Signer, certs []*x509.Certificate) ([]*x509.Certif
 }
 
 // Options name the files a Provider loads: either KeyFile and CertFile, or
-// PKCS12File and Password.
+// PKCS12File. Password opens the PKCS#12 file or an encrypted PEM key.
 type Options struct {
 	KeyFile    string
 	CertFile   string // empty: the certificates are in KeyFile
@@ -254,7 +274,11 @@ func NewProvider(opts Options) (*Provider, error) {
 		if cf == "" {
 			cf = opts.KeyFile
 		}
-		key, err = LoadPEM(opts.KeyFile, cf)
+		if opts.Password != "" {
+			key, err = LoadEncryptedPEM(opts.KeyFile, cf, opts.Password)
+		} else {
+			key, err = LoadPEM(opts.KeyFile, cf)
+		}
 	default:
 		return nil, errors.New("filekey: no key file given")
 	}
