@@ -640,3 +640,20 @@ func TestParseBER(t *testing.T) {
 		}
 	})
 }
+
+func TestSignDuplicateCertificates(t *testing.T) {
+	t.Parallel()
+	key := mustKey(t, pkitest.ECDSAP256)
+	chain := append(append([]*x509.Certificate{}, key.Chain...), key.Chain...)
+	der, err := Sign(digestOf(crypto.SHA256, nil), SignOptions{Signer: key.Signer, Chain: chain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, err := Parse(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(sd.Certificates), len(key.Chain); got != want {
+		t.Errorf("len(Certificates) = %d, want %d", got, want)
+	}
+}

@@ -34,7 +34,8 @@ var ErrInvalidOptions = errors.New("cms: invalid signing options")
 type SignOptions struct {
 	// Signer makes the signature value.
 	Signer crypto.Signer
-	// Chain holds the certificates to embed; Chain[0] is the signer's.
+	// Chain holds the certificates to embed, each once; Chain[0] is the
+	// signer's.
 	Chain []*x509.Certificate
 	// Hash is the digest algorithm: crypto.SHA256 (the default when
 	// zero), crypto.SHA384 or crypto.SHA512.
@@ -292,9 +293,12 @@ func (p *prepared) signedAttrs(digest []byte) ([]byte, error) {
 // encode returns the ContentInfo for the given signed attributes (as a
 // SET) and signature value.
 func (p *prepared) encode(signedAttrs, sig []byte) ([]byte, error) {
-	certs := make([][]byte, len(p.opts.Chain))
-	for i, c := range p.opts.Chain {
-		certs[i] = c.Raw
+	certs := make([][]byte, 0, len(p.opts.Chain))
+	for _, c := range p.opts.Chain {
+		// A certificate given twice is embedded once.
+		if !slices.ContainsFunc(certs, func(b []byte) bool { return bytes.Equal(b, c.Raw) }) {
+			certs = append(certs, c.Raw)
+		}
 	}
 	certSet, err := encodeSet(cbasn1.Tag(0).ContextSpecific().Constructed(), certs)
 	if err != nil {
