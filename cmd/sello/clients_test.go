@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -126,5 +127,18 @@ func TestKeysRotate(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{first.KeyID, second.KeyID}, kids); diff != "" {
 		t.Errorf("keys list (-want +got):\n%s", diff)
+	}
+
+	// Without the master key that sealed them, no new key is made (the
+	// servers could not use it) and no new master key either.
+	if err := os.Remove(filepath.Join(dir, masterKeyFile)); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCmd(t, "keys", "rotate", "--data-dir", dir)
+	if code != 1 || !strings.Contains(stderr, "no master key") {
+		t.Errorf("keys rotate without master.key = exit %d, %q; want exit 1 and \"no master key\"", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, masterKeyFile)); err == nil {
+		t.Errorf("keys rotate created a new master key beside existing token keys")
 	}
 }

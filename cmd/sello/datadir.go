@@ -68,10 +68,23 @@ func openStore(ctx context.Context, dir string) (*sqlite.DB, error) {
 	return sqlite.Open(ctx, filepath.Join(dir, "sello.db"))
 }
 
+// masterKey returns the master key for the store in dir. A new one is
+// created only while the store holds no token-signing key: otherwise those
+// keys were sealed under an existing master key, and a fresh one could not
+// open them.
+func masterKey(ctx context.Context, db *sqlite.DB, dir string) ([]byte, error) {
+	keys, err := db.TokenKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return loadMasterKey(dir, len(keys) == 0)
+}
+
 // loadMasterKey returns the master key: SELLO_MASTER_KEY (standard base64
 // of 32 bytes) when set, else the file master.key in the data directory,
-// created with a fresh random key (mode 0600) when it does not exist.
-func loadMasterKey(dir string) ([]byte, error) {
+// created with a fresh random key (mode 0600) when it does not exist and
+// create is true.
+func loadMasterKey(dir string, create bool) ([]byte, error) {
 	if v := os.Getenv("SELLO_MASTER_KEY"); v != "" {
 		return decodeMasterKey("SELLO_MASTER_KEY", v)
 	}
@@ -83,6 +96,9 @@ func loadMasterKey(dir string) ([]byte, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read master key: %w", err)
 	}
+	if !create {
+		return nil, fmt.Errorf("no master key: the database holds token keys sealed with one; set SELLO_MASTER_KEY or restore %s", path)
+	}
 	key := make([]byte, auth.MasterKeySize)
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("generate master key: %w", err)
@@ -93,7 +109,7 @@ func loadMasterKey(dir string) ([]byte, error) {
 	// O_EXCL: if another process created the file meanwhile, use theirs.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return loadMasterKey(dir)
+		return loadMasterKey(dir, false)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create master key: %w", err)

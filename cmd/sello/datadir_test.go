@@ -14,7 +14,10 @@ import (
 func TestLoadMasterKey(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	t.Setenv("SELLO_MASTER_KEY", "")
-	first, err := loadMasterKey(dir)
+	if _, err := loadMasterKey(dir, false); err == nil {
+		t.Errorf("loadMasterKey(create=false) with no key = nil error")
+	}
+	first, err := loadMasterKey(dir, true)
 	if err != nil {
 		t.Fatalf("loadMasterKey (create) = %v", err)
 	}
@@ -25,19 +28,19 @@ func TestLoadMasterKey(t *testing.T) {
 	if perm := fi.Mode().Perm(); perm != 0o600 {
 		t.Errorf("master.key mode = %v, want 0600", perm)
 	}
-	again, err := loadMasterKey(dir)
+	again, err := loadMasterKey(dir, false)
 	if err != nil || !bytes.Equal(first, again) {
 		t.Errorf("loadMasterKey (reload) = %x, %v; want the same key %x", again, err, first)
 	}
 
 	env := bytes.Repeat([]byte{7}, 32)
 	t.Setenv("SELLO_MASTER_KEY", base64.StdEncoding.EncodeToString(env))
-	got, err := loadMasterKey(dir)
+	got, err := loadMasterKey(dir, false)
 	if err != nil || !bytes.Equal(got, env) {
 		t.Errorf("loadMasterKey with SELLO_MASTER_KEY = %x, %v; want %x", got, err, env)
 	}
 	t.Setenv("SELLO_MASTER_KEY", "c2hvcnQ=")
-	if _, err := loadMasterKey(dir); err == nil {
+	if _, err := loadMasterKey(dir, false); err == nil {
 		t.Errorf("loadMasterKey with a short SELLO_MASTER_KEY = nil error")
 	}
 }

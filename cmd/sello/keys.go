@@ -79,7 +79,7 @@ func keysCommand(ctx context.Context, sub, dataDir string, asJSON bool, stdout i
 	defer db.Close()
 	opts := auth.AdminOptions{Clients: db, Keys: db}
 	if sub == "rotate" {
-		if opts.MasterKey, err = loadMasterKey(dataDir); err != nil {
+		if opts.MasterKey, err = masterKey(ctx, db, dataDir); err != nil {
 			return err
 		}
 	}

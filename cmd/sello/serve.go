@@ -107,7 +107,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Log
 		return err
 	}
 	defer db.Close()
-	master, err := loadMasterKey(cfg.dataDir)
+	master, err := masterKey(ctx, db, cfg.dataDir)
 	if err != nil {
 		return err
 	}

@@ -186,7 +186,9 @@ func (a *Admin) update(ctx context.Context, id string, change func(*Client)) (*C
 
 // RotateKey adds a new token-signing key, which signs every token issued
 // from then on (servers pick it up within their key refresh period). Tokens
-// signed by earlier keys stay valid until they expire.
+// signed by earlier keys stay valid until they expire. It returns
+// ErrMasterKey (wrapped) when the master key cannot open the current key:
+// the new key would be unusable by the servers.
 func (a *Admin) RotateKey(ctx context.Context) (*TokenKey, error) {
 	if a.keys == nil || a.aead == nil {
 		return nil, errors.New("auth: RotateKey needs AdminOptions.Keys and MasterKey")
@@ -201,6 +203,14 @@ func (a *Admin) RotateKey(ctx context.Context) (*TokenKey, error) {
 	for _, k := range existing {
 		if !k.CreatedAt.Before(now) {
 			now = k.CreatedAt.Add(time.Millisecond)
+		}
+	}
+	// A key sealed under another master key than the servers' would stop
+	// every server from signing: prove ours opens the current key first.
+	if len(existing) > 0 {
+		newest := slices.MaxFunc(existing, func(a, b *TokenKey) int { return a.CreatedAt.Compare(b.CreatedAt) })
+		if _, err := openTokenKey(a.aead, newest); err != nil {
+			return nil, fmt.Errorf("auth: rotate key: %w", err)
 		}
 	}
 	tk, _, err := generateTokenKey(a.aead, now, a.rand)

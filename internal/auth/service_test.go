@@ -587,3 +587,19 @@ func TestCreateClientValidation(t *testing.T) {
 		t.Errorf("ListClients = %d clients, want 2", len(got))
 	}
 }
+
+func TestRotateKeyWithWrongMasterKey(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	wrong, err := NewAdmin(AdminOptions{Clients: f.store, Keys: f.store, MasterKey: []byte(strings.Repeat("w", MasterKeySize))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(f.store.keys)
+	if _, err := wrong.RotateKey(t.Context()); !errors.Is(err, ErrMasterKey) {
+		t.Errorf("RotateKey(wrong master key) = %v, want ErrMasterKey", err)
+	}
+	if len(f.store.keys) != before {
+		t.Errorf("RotateKey with the wrong master key stored a key")
+	}
+}
