@@ -429,7 +429,7 @@ func TestAddTimestamp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stampOver := func(fixed []byte) func(context.Context, []byte, crypto.Hash) ([]byte, error) {
+	stampBy := func(signer *keys.Key, fixed []byte) func(context.Context, []byte, crypto.Hash) ([]byte, error) {
 		return func(_ context.Context, d []byte, h crypto.Hash) ([]byte, error) {
 			if fixed != nil {
 				d = fixed
@@ -439,8 +439,11 @@ func TestAddTimestamp(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			return SignContent(b, OIDTSTInfo, SignOptions{Signer: tsaKey.Signer, Chain: tsaKey.Chain[:1]})
+			return SignContent(b, OIDTSTInfo, SignOptions{Signer: signer.Signer, Chain: signer.Chain[:1]})
 		}
+	}
+	stampOver := func(fixed []byte) func(context.Context, []byte, crypto.Hash) ([]byte, error) {
+		return stampBy(tsaKey, fixed)
 	}
 	errTSA := errors.New("tsa down")
 	tests := []struct {
@@ -451,6 +454,7 @@ func TestAddTimestamp(t *testing.T) {
 	}{
 		{name: "good", stamp: stampOver(nil)},
 		{name: "imprint of something else", stamp: stampOver(make([]byte, 32)), reason: ReasonTimestampMismatch},
+		{name: "not a TSA certificate", stamp: stampBy(key, nil), reason: ReasonTimestampMismatch},
 		{name: "stamp fails", stamp: func(context.Context, []byte, crypto.Hash) ([]byte, error) { return nil, errTSA }, want: errTSA},
 		{name: "not a token", stamp: func(context.Context, []byte, crypto.Hash) ([]byte, error) { return []byte{0x30, 0}, nil }, want: ErrMalformed},
 	}

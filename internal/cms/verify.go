@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
+	"slices"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -150,8 +151,9 @@ func (sd *SignedData) VerifyContent() error {
 }
 
 // VerifyTimestamp checks the signature time-stamp token: its message
-// imprint is the digest of the signature value and its own signature
-// verifies with the TSA certificate it embeds. It does not validate the TSA
+// imprint is the digest of the signature value, its own signature verifies
+// with the TSA certificate it embeds, and that certificate has the
+// time-stamping extended key usage. It does not validate the TSA
 // certificate chain. It returns a *VerifyError with ReasonTimestampMismatch,
 // or ReasonMissingAttribute when there is no token.
 func (sd *SignedData) VerifyTimestamp() error {
@@ -169,6 +171,9 @@ func (sd *SignedData) VerifyTimestamp() error {
 	}
 	if err := ts.Token.VerifyContent(); err != nil {
 		return &VerifyError{Reason: ReasonTimestampMismatch, Err: err}
+	}
+	if !slices.Contains(ts.Token.Signer.ExtKeyUsage, x509.ExtKeyUsageTimeStamping) {
+		return verr(ReasonTimestampMismatch, "certificate %q is not for time-stamping (RFC 3161 §2.3)", ts.Token.Signer.Subject)
 	}
 	return nil
 }
