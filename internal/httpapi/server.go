@@ -42,6 +42,12 @@ type Options struct {
 	SignDocuments http.Handler
 	// MaxTokenBodyBytes caps the body of POST /token; default 64 KiB.
 	MaxTokenBodyBytes int64
+	// Metrics, when not nil, counts every route's requests and the tokens
+	// issued and refused.
+	Metrics *Metrics
+	// MetricsHandler, when not nil, is served at GET /metrics (for
+	// instance MetricsHandler(registry)).
+	MetricsHandler http.Handler
 }
 
 // defaultMaxTokenBody is the default cap on the body of POST /token.
@@ -60,6 +66,7 @@ type Server struct {
 //	GET  /.well-known/openid-configuration   discovery document
 //	GET  /.well-known/jwks.json              token-verification keys
 //	GET  /healthz                            liveness
+//	GET  /metrics                            Options.MetricsHandler, when set
 //
 // Anything else is a JSON 404, or 405 for a known path with another method.
 func New(opts Options) (*Server, error) {
@@ -84,17 +91,24 @@ func New(opts Options) (*Server, error) {
 		})
 	}
 
+	m := opts.Metrics
 	mux := http.NewServeMux()
-	mux.Handle("/token", allow(&tokenHandler{auth: opts.Auth, log: log, maxBody: maxBody}, http.MethodPost))
-	mux.Handle("/sign-documents", allow(requireToken(opts.Auth, log, msgSignFault, sign), http.MethodPost))
-	mux.Handle("/.well-known/openid-configuration", allow(discoveryHandler(opts.Issuer), http.MethodGet, http.MethodHead))
-	mux.Handle("/.well-known/jwks.json", allow(jwksHandler(opts.Auth, log), http.MethodGet, http.MethodHead))
-	mux.Handle("/healthz", allow(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	route := func(pattern string, h http.Handler, methods ...string) {
+		mux.Handle(pattern, m.Middleware(pattern, allow(h, methods...)))
+	}
+	route("/token", &tokenHandler{auth: opts.Auth, log: log, maxBody: maxBody, metrics: m}, http.MethodPost)
+	route("/sign-documents", requireToken(opts.Auth, log, msgSignFault, sign), http.MethodPost)
+	route("/.well-known/openid-configuration", discoveryHandler(opts.Issuer), http.MethodGet, http.MethodHead)
+	route("/.well-known/jwks.json", jwksHandler(opts.Auth, log), http.MethodGet, http.MethodHead)
+	route("/healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	}), http.MethodGet, http.MethodHead))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	}), http.MethodGet, http.MethodHead)
+	if opts.MetricsHandler != nil {
+		mux.Handle("/metrics", allow(opts.MetricsHandler, http.MethodGet, http.MethodHead))
+	}
+	mux.Handle("/", m.Middleware("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, msgNotFound)
-	})
+	})))
 
 	return &Server{handler: withRequestID(accessLog(log, recoverPanics(log, mux)))}, nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"sello/internal/auth"
 	"sello/internal/store/sqlite"
@@ -58,8 +59,9 @@ type tokenEnv struct {
 }
 
 type tokenEnvOptions struct {
-	auth   func(*auth.Options)
-	noSign bool // leave Options.SignDocuments nil
+	auth    func(*auth.Options)
+	noSign  bool                 // leave Options.SignDocuments nil
+	metrics *prometheus.Registry // wire Options.Metrics and /metrics
 }
 
 func mustTokenEnv(t testing.TB, o tokenEnvOptions) *tokenEnv {
@@ -96,6 +98,10 @@ func mustTokenEnv(t testing.TB, o tokenEnvOptions) *tokenEnv {
 		t.Fatal(err)
 	}
 	sopts := Options{Auth: svc, Issuer: env.url}
+	if o.metrics != nil {
+		sopts.Metrics = NewMetrics(o.metrics)
+		sopts.MetricsHandler = MetricsHandler(o.metrics)
+	}
 	if !o.noSign {
 		sopts.SignDocuments = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			p, ok := auth.ClientFrom(r.Context())
@@ -280,3 +286,30 @@ func TestRecoverPanics(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestServerMetrics(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	env := mustTokenEnv(t, tokenEnvOptions{metrics: reg})
+	env.mustFetchToken(t, env.client.ID, env.secret)
+	env.do(t, http.MethodPost, "/token", formHeader, form(env.client.ID, "wrong", "client_credentials"))
+	env.do(t, http.MethodPost, "/token", formHeader, "grant_type=client_credentials")
+	env.do(t, http.MethodGet, "/nope", nil, "")
+	got := mustGather(t, reg)
+	for k, want := range map[string]float64{
+		"sello_tokens_issued_total{}":                        1,
+		"sello_tokens_refused_total{reason=invalid_client}":  1,
+		"sello_tokens_refused_total{reason=invalid_request}": 1,
+		"sello_http_requests_total{code=200,route=/token}":   1,
+		"sello_http_requests_total{code=400,route=/token}":   2,
+		"sello_http_requests_total{code=404,route=other}":    1,
+	} {
+		if got[k] != want {
+			t.Errorf("%s = %v, want %v", k, got[k], want)
+		}
+	}
+	resp, body := env.do(t, http.MethodGet, "/metrics", nil, "")
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "sello_tokens_issued_total 1") {
+		t.Errorf("GET /metrics = %d, want 200 with sello_tokens_issued_total 1", resp.StatusCode)
+	}
+}

@@ -21,6 +21,7 @@ type tokenHandler struct {
 	auth    Authenticator
 	log     *slog.Logger
 	maxBody int64
+	metrics *Metrics // may be nil
 }
 
 // tokenResponse is the 200 body (RFC 6749 §5.1, and the specification).
@@ -38,14 +39,17 @@ func (h *tokenHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Pragma", "no-cache")
 	cr, err := h.credentials(w, r)
 	if err != nil {
+		h.metrics.TokenRefused(refusal(err))
 		respondError(w, r, h.log, err, msgInternal)
 		return
 	}
 	tok, err := h.auth.Issue(r.Context(), *cr)
 	if err != nil {
+		h.metrics.TokenRefused(refusal(err))
 		respondError(w, r, h.log, err, msgInternal)
 		return
 	}
+	h.metrics.TokenIssued()
 	if in := info(r.Context()); in != nil {
 		in.clientID = cr.ClientID
 	}
@@ -125,6 +129,20 @@ func (h *tokenHandler) credentials(w http.ResponseWriter, r *http.Request) (*aut
 		return nil, badTokenRequest("Unsupported grant_type: only client_credentials is accepted.")
 	}
 	return cr, nil
+}
+
+// refusal names why a token request was refused, from a fixed set of
+// metric labels.
+func refusal(err error) string {
+	switch {
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		return "invalid_client"
+	case as[*auth.RateLimitError](err):
+		return "rate_limited"
+	case as[*requestError](err), errors.Is(err, auth.ErrNoLocalTokens):
+		return "invalid_request"
+	}
+	return "error"
 }
 
 // remoteHost returns the host part of the request's peer address.
