@@ -206,3 +206,55 @@ func TestCorpusQPDF(t *testing.T) {
 		})
 	}
 }
+
+// countingReaderAt counts the bytes read through it.
+type countingReaderAt struct {
+	r *os.File
+	n int64
+}
+
+func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.n += int64(n)
+	return n, err
+}
+
+// TestReadsLittle checks that opening a document and reading its first and
+// last pages reads a small part of it: the reader must never load whole
+// files.
+func TestReadsLittle(t *testing.T) {
+	t.Parallel()
+	mustManifest(t)
+	for _, name := range []string{"s14-groff-ghostscript.pdf", "s16-reportlab.pdf", "s20-linearized.pdf"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f, err := os.Open(filepath.Join(corpusDir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			st, err := f.Stat()
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &countingReaderAt{r: f}
+			r, err := Open(c, st.Size(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := r.NumPages()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, i := range []int{0, n - 1} {
+				if _, err := r.Page(i); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c.n > st.Size()/10 {
+				t.Errorf("read %d of %d bytes, want at most a tenth", c.n, st.Size())
+			}
+			t.Logf("read %d of %d bytes", c.n, st.Size())
+		})
+	}
+}
