@@ -130,7 +130,7 @@ func rectFor(t *testing.T, data []byte, page int) pades.Rect {
 	}
 	p, err := r.Page(page)
 	if err != nil {
-		t.Fatalf("Page(%d): %v", page, err)
+		return corpusRect // Sign reports the same error, or the refusal
 	}
 	w, h := p.CropBox.Width(), p.CropBox.Height()
 	if p.Rotate == 90 || p.Rotate == 270 {
