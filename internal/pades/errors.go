@@ -22,6 +22,12 @@ var (
 	ErrRectOutsidePage = errors.New("pades: signature rectangle outside the page")
 	// ErrEmptyRect reports a signature rectangle with zero width or height.
 	ErrEmptyRect = errors.New("pades: signature rectangle has zero area")
+	// ErrTimestampUnavailable reports that the time-stamping authority
+	// could not give a token; the adapter's error is wrapped too.
+	ErrTimestampUnavailable = errors.New("pades: time-stamp unavailable")
+	// ErrTimestampTooLarge reports a time-stamp token larger than the room
+	// reserved for it (Options.TimestampReserve).
+	ErrTimestampTooLarge = errors.New("pades: time-stamp token larger than the reserved room")
 	// ErrNoKey reports Options without a usable key and certificate.
 	ErrNoKey = errors.New("pades: no signing key or certificate")
 )

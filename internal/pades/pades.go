@@ -4,6 +4,7 @@
 package pades
 
 import (
+	"context"
 	"crypto"
 	"io"
 	"time"
@@ -50,9 +51,30 @@ type Options struct {
 	// crypto/rand.
 	Rand io.Reader
 
+	// Timestamper, when set, makes the signature PAdES B-T: a time-stamp
+	// token over the signature value is added to the CMS (ETSI EN 319
+	// 142-1 §5.3). A *tsa.Client fits.
+	Timestamper Timestamper
+	// TimestampReserve is the room, in bytes, kept in /Contents for the
+	// time-stamp token, which is only known after the document digest is
+	// fixed; zero means DefaultTimestampReserve. A token that does not fit
+	// fails the signature with ErrTimestampTooLarge.
+	TimestampReserve int
+
 	// Appearance builds visible appearances. Share one across calls: it
 	// keeps its compressors. Nil makes a new one for each call.
 	Appearance *appearance.Builder
+}
+
+// DefaultTimestampReserve is the room kept for a time-stamp token when
+// Options.TimestampReserve is zero: tokens of public TSAs, with their
+// certificate chain, take 3 to 8 KB.
+const DefaultTimestampReserve = 16 << 10
+
+// Timestamper obtains RFC 3161 time-stamp tokens over a digest. It must be
+// safe for concurrent use.
+type Timestamper interface {
+	Timestamp(ctx context.Context, digest []byte, hash crypto.Hash) ([]byte, error)
 }
 
 // Signed is a signed document: the original bytes followed by Tail.

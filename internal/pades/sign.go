@@ -69,6 +69,14 @@ func Sign(ctx context.Context, src io.ReaderAt, size int64, opts Options) (*Sign
 	if err != nil {
 		return nil, fmt.Errorf("pades: size the signature: %w", err)
 	}
+	if opts.Timestamper != nil {
+		reserve := opts.TimestampReserve
+		if reserve <= 0 {
+			reserve = DefaultTimestampReserve
+		}
+		// The attribute's SET and SEQUENCE headers come on top of the token.
+		maxLen += reserve + 32
+	}
 
 	u := pdf.NewUpdate(r)
 	contents := &pdf.Placeholder{Len: maxLen}
@@ -106,6 +114,15 @@ func Sign(ctx context.Context, src io.ReaderAt, size int64, opts Options) (*Sign
 	der, err := cms.Sign(digest, cmsOpts)
 	if err != nil {
 		return nil, fmt.Errorf("pades: sign: %w", err)
+	}
+	if opts.Timestamper != nil {
+		der, err = cms.AddTimestamp(ctx, der, opts.Hash, opts.Timestamper.Timestamp)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrTimestampUnavailable, err)
+		}
+		if len(der) > contents.Len {
+			return nil, fmt.Errorf("%w: %d bytes with the token, %d reserved", ErrTimestampTooLarge, len(der), contents.Len)
+		}
 	}
 	if len(der) > contents.Len {
 		// MaxSize is an upper bound by construction; reaching here is a bug.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"sello/internal/cms"
+	"sello/internal/pades"
 )
 
 // Errors callers may branch on.
@@ -65,6 +66,8 @@ type Options struct {
 	// Rand is the source of nonces; nil means crypto/rand.Reader.
 	Rand io.Reader
 }
+
+var _ pades.Timestamper = (*Client)(nil)
 
 // Client obtains time-stamp tokens from one TSA. It is safe for concurrent
 // use.
