@@ -6,6 +6,8 @@ package pades
 import (
 	"context"
 	"crypto"
+	"crypto/sha256"
+	"encoding"
 	"io"
 	"time"
 
@@ -83,10 +85,32 @@ type Signed struct {
 	size int64
 	// Tail holds the bytes of the incremental update, signature included.
 	Tail []byte
+	// prefix is the SHA-256 state after the original bytes, kept when the
+	// signature's digest was SHA-256, so the digests of the original and
+	// of the signed file cost no second pass.
+	prefix []byte
 }
 
 // Size returns the length of the signed document in bytes.
 func (s *Signed) Size() int64 { return s.size + int64(len(s.Tail)) }
+
+// Digests returns the SHA-256 digests of the original and of the signed
+// document. When the signature itself used SHA-256 they come from the pass
+// Sign already made; otherwise the original is read once more.
+func (s *Signed) Digests() (original, signed []byte, err error) {
+	h := sha256.New()
+	if s.prefix != nil {
+		err = h.(encoding.BinaryUnmarshaler).UnmarshalBinary(s.prefix)
+	} else {
+		_, err = io.Copy(h, io.NewSectionReader(s.src, 0, s.size))
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	original = h.Sum(nil)
+	h.Write(s.Tail)
+	return original, h.Sum(nil), nil
+}
 
 // WriteTo streams the signed document to w: the original bytes, read again
 // from the source, then the tail.

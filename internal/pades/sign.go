@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/rand"
+	"encoding"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -107,6 +108,12 @@ func Sign(ctx context.Context, src io.ReaderAt, size int64, opts Options) (*Sign
 	if err := hashPrefix(h, src, size); err != nil {
 		return nil, fmt.Errorf("pades: read document: %w", err)
 	}
+	var prefix []byte
+	if opts.Hash == crypto.SHA256 {
+		if m, ok := h.(encoding.BinaryMarshaler); ok {
+			prefix, _ = m.MarshalBinary()
+		}
+	}
 	h.Write(tail[:gapStart-size])
 	h.Write(tail[gapEnd-size:])
 	digest := h.Sum(nil)
@@ -129,7 +136,7 @@ func Sign(ctx context.Context, src io.ReaderAt, size int64, opts Options) (*Sign
 		return nil, fmt.Errorf("pades: signature of %d bytes exceeds the %d reserved", len(der), contents.Len)
 	}
 	hex.Encode(tail[gapStart-size+1:], der)
-	return &Signed{src: src, size: size, Tail: tail}, nil
+	return &Signed{src: src, size: size, Tail: tail, prefix: prefix}, nil
 }
 
 // hashPrefix feeds src[0:size] to h in one sequential pass.

@@ -3,6 +3,7 @@ package pades_test
 import (
 	"bytes"
 	"crypto"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"os"
@@ -207,5 +208,28 @@ func TestSignOptions(t *testing.T) {
 				t.Fatalf("Verify = %+v, %v; want one intact signature", sigs, err)
 			}
 		})
+	}
+}
+
+// TestDigests checks the SHA-256 digests a signature reports, with and
+// without the state kept from the signing pass.
+func TestDigests(t *testing.T) {
+	t.Parallel()
+	orig := mustRead(t, "minimal.pdf")
+	for _, h := range []crypto.Hash{crypto.SHA256, crypto.SHA512} {
+		s, err := pades.Sign(t.Context(), bytes.NewReader(orig), int64(len(orig)), pades.Options{Key: goldenKey(t), Hash: h, Name: "X", Time: goldenTime})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		s.WriteTo(&out)
+		o, sd, err := s.Digests()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantO, wantS := sha256.Sum256(orig), sha256.Sum256(out.Bytes())
+		if !bytes.Equal(o, wantO[:]) || !bytes.Equal(sd, wantS[:]) {
+			t.Errorf("%v: Digests() = %x, %x; want %x, %x", h, o, sd, wantO, wantS)
+		}
 	}
 }
