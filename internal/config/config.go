@@ -17,8 +17,12 @@ type Config struct {
 	Issuer    string `key:"issuer" help:"base URL clients reach the service at, the tokens' iss; empty means http://ADDR"`
 	Audience  string `key:"audience" default:"sello" help:"aud claim of issued tokens"`
 	MasterKey string `key:"master-key" secret:"true" help:"base64 of the 32-byte key sealing token-signing keys; empty means DATA-DIR/master.key"`
+	// NoLocalTokens refuses POST /token: only the OpenID provider's tokens
+	// are accepted.
+	NoLocalTokens bool `key:"no-local-tokens" default:"false" help:"accept only the OpenID provider's tokens; POST /token is refused (needs oidc.issuer)"`
 
 	Token   TokenConfig    `key:"token"`
+	OIDC    OIDCConfig     `key:"oidc"`
 	Store   StoreConfig    `key:"store"`
 	TLS     TLSConfig      `key:"tls"`
 	HTTP    HTTPConfig     `key:"http"`
@@ -47,6 +51,15 @@ type Config struct {
 type TokenConfig struct {
 	TTL    time.Duration `key:"ttl" default:"1h" help:"lifetime of access tokens (expires_in)"`
 	Leeway time.Duration `key:"leeway" default:"30s" help:"clock-skew allowance when checking tokens"`
+}
+
+// OIDCConfig names an external OpenID provider whose access tokens are
+// accepted as well as (or, with NoLocalTokens, instead of) the service's.
+type OIDCConfig struct {
+	Issuer        string `key:"issuer" help:"issuer URL of an OpenID provider whose access tokens are accepted too; empty means none"`
+	Audience      string `key:"audience" default:"sello" help:"aud the OpenID provider puts in tokens for this service"`
+	AccountClaim  string `key:"account-claim" default:"account" help:"claim of the provider's tokens that holds the account"`
+	ProjectsClaim string `key:"projects-claim" default:"projects" help:"claim of the provider's tokens that holds the projects"`
 }
 
 // StoreConfig selects the store.

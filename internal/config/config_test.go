@@ -105,6 +105,11 @@ func TestNames(t *testing.T) {
 		{"sign.max-document-bytes", "sign-max-document-bytes", "SELLO_SIGN_MAX_DOCUMENT_BYTES", false},
 		{"identity.credential", "identity-credential", "SELLO_IDENTITY_CREDENTIAL", true},
 		{"tsa.password", "tsa-password", "SELLO_TSA_PASSWORD", true},
+		{"oidc.issuer", "oidc-issuer", "SELLO_OIDC_ISSUER", false},
+		{"oidc.account-claim", "oidc-account-claim", "SELLO_OIDC_ACCOUNT_CLAIM", false},
+		{"no-local-tokens", "no-local-tokens", "SELLO_NO_LOCAL_TOKENS", false},
+		{"issuer", "issuer", "SELLO_ISSUER", false},
+		{"audience", "audience", "SELLO_AUDIENCE", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
@@ -350,6 +355,11 @@ func TestValidate(t *testing.T) {
 		{"bad country", func(c *Config) { c.CA.Country = "Colombia" }, []string{"ca.country"}},
 		{"bad TSA", func(c *Config) { c.TSA.URL = "tsa.test"; c.TSA.Password = "p" }, []string{"tsa.password", "tsa.url"}},
 		{"bad mode", func(c *Config) { c.Cert.Mode = "both" }, []string{"cert.mode"}},
+		{"no local tokens without a provider", func(c *Config) { c.NoLocalTokens = true }, []string{"no-local-tokens"}},
+		{"OpenID provider only", func(c *Config) { c.NoLocalTokens, c.OIDC.Issuer = true, "https://idp.test/realms/sello" }, nil},
+		{"OpenID provider without claims", func(c *Config) {
+			c.OIDC.Issuer, c.OIDC.Audience, c.OIDC.AccountClaim = "idp.test", "", ""
+		}, []string{"oidc.account-claim", "oidc.audience", "oidc.issuer"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

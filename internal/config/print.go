@@ -115,7 +115,7 @@ Settings:
 			fmt.Fprintf(bw, " %s", s.Type)
 		}
 		fmt.Fprintf(bw, "\n        %s", s.Help)
-		if s.Default != "" {
+		if s.Default != "" && !(s.Type == "bool" && s.Default == "false") {
 			def := s.Default
 			if s.Type == "string" {
 				def = strconv.Quote(def)

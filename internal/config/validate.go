@@ -39,6 +39,19 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	if c.OIDC.Issuer != "" {
+		checkHTTPURL(&ps, "oidc.issuer", c.OIDC.Issuer)
+		for _, f := range []struct{ key, v string }{{"oidc.audience", c.OIDC.Audience},
+			{"oidc.account-claim", c.OIDC.AccountClaim}, {"oidc.projects-claim", c.OIDC.ProjectsClaim}} {
+			if f.v == "" {
+				ps.add(f.key, "", "must not be empty when oidc.issuer is set")
+			}
+		}
+	}
+	if c.NoLocalTokens && c.OIDC.Issuer == "" {
+		ps.add("no-local-tokens", "", "needs oidc.issuer: without it no token would be accepted")
+	}
+
 	atLeast(&ps, "token.ttl", c.Token.TTL, time.Second)
 	atLeast(&ps, "token.leeway", c.Token.Leeway, 0)
 
