@@ -114,20 +114,20 @@ type (
 		}] `json:"examples"`
 	}
 	apiSchema struct {
-		Ref               string                `json:"$ref"`
-		Type              any                   `json:"type"` // a name or a list of names
-		Description       string                `json:"description"`
-		Format            string                `json:"format"`
-		ContentMediaType  string                `json:"contentMediaType"`
-		ContentEncoding   string                `json:"contentEncoding"`
-		Enum              []any                 `json:"enum"`
-		Const             any                   `json:"const"`
-		Default           any                   `json:"default"`
-		Example           any                   `json:"example"`
-		Required          []string              `json:"required"`
+		Ref               string                 `json:"$ref"`
+		Type              any                    `json:"type"` // a name or a list of names
+		Description       string                 `json:"description"`
+		Format            string                 `json:"format"`
+		ContentMediaType  string                 `json:"contentMediaType"`
+		ContentEncoding   string                 `json:"contentEncoding"`
+		Enum              []any                  `json:"enum"`
+		Const             any                    `json:"const"`
+		Default           any                    `json:"default"`
+		Example           any                    `json:"example"`
+		Required          []string               `json:"required"`
 		Properties        orderedMap[*apiSchema] `json:"properties"`
 		PatternProperties orderedMap[*apiSchema] `json:"patternProperties"`
-		Items             *apiSchema            `json:"items"`
+		Items             *apiSchema             `json:"items"`
 	}
 	apiSecurityScheme struct {
 		Type        string `json:"type"`
