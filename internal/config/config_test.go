@@ -296,6 +296,31 @@ func TestLoadProblems(t *testing.T) {
 	}
 }
 
+func TestProblemText(t *testing.T) {
+	t.Parallel()
+	_, err := Load([]string{"-token-ttl", "10ms", "-sign-max-documents", "many"}, env("SELLO_NO_LOCAL_TOKENS", "true"))
+	var ce *Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("Load error = %v, want *Error", err)
+	}
+	var got []string
+	for _, p := range ce.Problems {
+		got = append(got, p.String())
+	}
+	want := []string{
+		"no-local-tokens (env SELLO_NO_LOCAL_TOKENS): needs oidc.issuer: without it no token would be accepted",
+		`sign.max-documents (flag -sign-max-documents): not a whole number: "many"`,
+		"token.ttl (flag -token-ttl): must be at least 1s",
+	}
+	slices.Sort(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+	if !strings.HasPrefix(err.Error(), "config: 3 problems:\n  ") {
+		t.Errorf("Error() = %q, want a count and one problem per line", err)
+	}
+}
+
 func TestLoadHelp(t *testing.T) {
 	t.Parallel()
 	for _, arg := range []string{"-h", "--help", "-help"} {

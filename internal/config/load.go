@@ -24,21 +24,24 @@ type Problem struct {
 	// concerns no single setting (a malformed file, an unknown flag).
 	Key string
 	// Source is where the bad value came from: "flag -NAME", "env NAME",
-	// "file PATH"; "" for a problem found by [Config.Validate].
+	// "file PATH" or "file"; "" for a default, or for a problem found by
+	// [Config.Validate] called directly.
 	Source string
 	// Message says what is wrong, without the key or source.
 	Message string
 }
 
-// String returns "SOURCE: KEY: MESSAGE", leaving out what is empty.
+// String returns "KEY (SOURCE): MESSAGE", leaving out what is empty.
 func (p Problem) String() string {
-	parts := make([]string, 0, 3)
-	for _, s := range []string{p.Source, p.Key, p.Message} {
-		if s != "" {
-			parts = append(parts, s)
-		}
+	switch {
+	case p.Key != "" && p.Source != "":
+		return p.Key + " (" + p.Source + "): " + p.Message
+	case p.Key != "":
+		return p.Key + ": " + p.Message
+	case p.Source != "":
+		return p.Source + ": " + p.Message
 	}
-	return strings.Join(parts, ": ")
+	return p.Message
 }
 
 // Error lists every problem found in one pass over the configuration.
@@ -140,7 +143,14 @@ func Load(args []string, lookupEnv func(string) (string, bool)) (*Config, error)
 	c.apply(settings, flags, &ps)
 
 	if err := c.Validate(); err != nil {
-		ps = append(ps, err.(*Error).Problems...)
+		for _, p := range err.(*Error).Problems {
+			// Say where a wrong value came from, when not from the
+			// defaults.
+			if src := c.Source(p.Key); src != "default" {
+				p.Source = src
+			}
+			ps = append(ps, p)
+		}
 	}
 	if err := ps.err(); err != nil {
 		return nil, err
