@@ -87,22 +87,24 @@ func (m *Metrics) Middleware(route string, next http.Handler) http.Handler {
 		m.inFlight.Inc()
 		start := time.Now()
 		rec := &metricsRecorder{ResponseWriter: w}
+		returned := false
 		defer func() {
-			// Count panics too (recovered further out): they answer 500
-			// unless the response had started.
 			status := rec.status
-			if status == 0 {
+			switch {
+			case status == 0 && !returned:
+				// A panic before anything was written: the recovery
+				// further out answers 500. The panic goes on, with its
+				// stack intact.
+				status = http.StatusInternalServerError
+			case status == 0:
 				status = http.StatusOK
-				if v := recover(); v != nil {
-					status = http.StatusInternalServerError
-					defer panic(v)
-				}
 			}
 			m.inFlight.Dec()
 			duration.Observe(time.Since(start).Seconds())
 			requests.WithLabelValues(strconv.Itoa(status)).Inc()
 		}()
 		next.ServeHTTP(rec, r)
+		returned = true
 	})
 }
 
