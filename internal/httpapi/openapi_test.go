@@ -202,7 +202,8 @@ func (w wireSigned) WriteTo(dst io.Writer) (int64, error) {
 }
 
 // wireSign accepts what starts with %PDF- and refuses the rest as not a
-// PDF, the way the real signer does.
+// PDF, the way the real signer does; "%PDF-fault" is a fault of the
+// service.
 func wireSign(ctx context.Context, src io.ReaderAt, size int64, opts pades.Options) (signing.SignedDocument, error) {
 	b, err := io.ReadAll(io.NewSectionReader(src, 0, size))
 	if err != nil {
@@ -210,6 +211,9 @@ func wireSign(ctx context.Context, src io.ReaderAt, size int64, opts pades.Optio
 	}
 	if !bytes.HasPrefix(b, []byte("%PDF-")) {
 		return nil, fmt.Errorf("wire test: %w", pdf.ErrNotPDF)
+	}
+	if bytes.HasPrefix(b, []byte("%PDF-fault")) {
+		return nil, errors.New("wire test: the signing key is unavailable")
 	}
 	return wireSigned{append(b, "\n%wire-signed\n"...)}, nil
 }
@@ -504,6 +508,8 @@ func TestOpenAPIResponses(t *testing.T) {
 		{"no documents", client.SignRequest{ClientInfo: "tx"}, http.StatusBadRequest},
 		{"another account", client.SignRequest{Account: "other", ClientInfo: "tx", Documents: []client.Document{doc()}}, http.StatusForbidden},
 		{"too many documents", client.SignRequest{ClientInfo: "tx", Documents: []client.Document{doc(), doc(), doc(), doc()}}, http.StatusRequestEntityTooLarge},
+		{"service fault", client.SignRequest{ClientInfo: "tx", Documents: []client.Document{{ReferenceNumber: "r", Body: strings.NewReader("%PDF-fault")}}},
+			http.StatusInternalServerError},
 	} {
 		err := sign(tc.req)
 		var apiErr *client.APIError
@@ -529,7 +535,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	for _, want := range []string{
 		"POST /token 200", "POST /token 400", "GET /token 405",
 		"POST /sign-documents 200", "POST /sign-documents 400", "POST /sign-documents 401",
-		"POST /sign-documents 403", "POST /sign-documents 413", "GET /sign-documents 405",
+		"POST /sign-documents 403", "POST /sign-documents 413", "POST /sign-documents 500", "GET /sign-documents 405",
 		"GET /.well-known/openid-configuration 200", "GET /.well-known/jwks.json 200", "GET /healthz 200",
 		"GET /openapi.json 200", "GET /docs 200", "GET /metrics 200", "POST /healthz 405",
 	} {
