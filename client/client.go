@@ -33,6 +33,9 @@ const (
 // defaultRefreshMargin is how long before its expiry a token is replaced.
 const defaultRefreshMargin = 30 * time.Second
 
+// userAgent identifies the client in the service's logs.
+const userAgent = "sello-go-client/1"
+
 // maxErrorBody bounds the error bodies read.
 const maxErrorBody = 64 << 10
 
@@ -185,6 +188,7 @@ func (c *Client) fetchToken(ctx context.Context) (string, error) {
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", userAgent)
 	start := c.now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -369,6 +373,7 @@ func (c *Client) postDocuments(ctx context.Context, tok string, req SignRequest)
 	h := hreq.Header
 	h.Set("Content-Type", mw.FormDataContentType())
 	h.Set("Accept", "application/json")
+	h.Set("User-Agent", userAgent)
 	h.Set("Authorization", "Bearer "+tok)
 	h.Set("x-account-id", req.Account)
 	h.Set("x-project-id", req.Project)

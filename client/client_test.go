@@ -91,7 +91,8 @@ func TestSignDocuments(t *testing.T) {
 	if diff := cmp.Diff(wantFiles, got.files); diff != "" {
 		t.Errorf("document parts (-want +got):\n%s", diff)
 	}
-	for h, want := range map[string]string{"X-Account-Id": "ACME", "X-Project-Id": "payroll", "Authorization": "Bearer token-1", "Accept": "application/json"} {
+	for h, want := range map[string]string{"X-Account-Id": "ACME", "X-Project-Id": "payroll", "Authorization": "Bearer token-1", "Accept": "application/json",
+		"User-Agent": "sello-go-client/1", "Expect": "100-continue"} {
 		if v := got.header.Get(h); v != want {
 			t.Errorf("header %s = %q, want %q", h, v, want)
 		}
