@@ -99,6 +99,8 @@ type SignConfig struct {
 	TempDir          string        `key:"temp-dir" help:"directory for temporary files; empty means the system's"`
 	MaxConcurrent    int           `key:"max-concurrent" default:"0" help:"documents signed at the same time by the whole service; 0 means 2 x cores"`
 	QueueTimeout     time.Duration `key:"queue-timeout" default:"2s" help:"how long a request waits for signing capacity before 503"`
+	Hash             string        `key:"hash" default:"sha256" help:"digest of the signatures: sha256, sha384 or sha512"`
+	RSAPSS           bool          `key:"rsa-pss" default:"false" help:"sign with RSASSA-PSS instead of PKCS#1 v1.5 when the key is RSA"`
 }
 
 // IdentityConfig selects the identity-validation provider.
@@ -126,6 +128,7 @@ type CAConfig struct {
 	Organization string        `key:"organization" default:"Sello" help:"O of the CA and of issued certificates"`
 	Country      string        `key:"country" help:"C of the CA and of issued certificates, two letters"`
 	Validity     time.Duration `key:"validity" default:"1h" help:"lifetime of issued certificates"`
+	KeyType      string        `key:"key-type" default:"ecdsa-p256" help:"key made for each signer: ecdsa-p256 or rsa-2048"`
 }
 
 // SealConfig configures the organisation seal of the seal mode.

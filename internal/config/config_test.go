@@ -380,6 +380,8 @@ func TestValidate(t *testing.T) {
 		{"bad country", func(c *Config) { c.CA.Country = "Colombia" }, []string{"ca.country"}},
 		{"bad TSA", func(c *Config) { c.TSA.URL = "tsa.test"; c.TSA.Password = "p" }, []string{"tsa.password", "tsa.url"}},
 		{"bad mode", func(c *Config) { c.Cert.Mode = "both" }, []string{"cert.mode"}},
+		{"algorithms", func(c *Config) { c.Sign.Hash, c.CA.KeyType = "md5", "dsa" }, []string{"ca.key-type", "sign.hash"}},
+		{"RSA with PSS and SHA-512", func(c *Config) { c.Sign.Hash, c.Sign.RSAPSS, c.CA.KeyType = "sha512", true, "rsa-2048" }, nil},
 		{"no local tokens without a provider", func(c *Config) { c.NoLocalTokens = true }, []string{"no-local-tokens"}},
 		{"OpenID provider only", func(c *Config) { c.NoLocalTokens, c.OIDC.Issuer = true, "https://idp.test/realms/sello" }, nil},
 		{"OpenID provider without claims", func(c *Config) {

@@ -83,6 +83,7 @@ func (c *Config) Validate() error {
 	}
 	nonNegative(&ps, "sign.max-concurrent", int64(s.MaxConcurrent))
 	atLeast(&ps, "sign.queue-timeout", s.QueueTimeout, 0)
+	oneOf(&ps, "sign.hash", s.Hash, "sha256", "sha384", "sha512")
 
 	id := c.ID
 	oneOf(&ps, "identity.provider", id.Provider, "embedded", "http")
@@ -102,6 +103,7 @@ func (c *Config) Validate() error {
 		ps.add("ca.country", "", "want an ISO 3166 two-letter code such as CO or ES")
 	}
 	atLeast(&ps, "ca.validity", c.CA.Validity, time.Minute)
+	oneOf(&ps, "ca.key-type", c.CA.KeyType, "ecdsa-p256", "rsa-2048")
 	keySource(&ps, "seal", c.Seal.KeyFile, c.Seal.PKCS11URI, c.Seal.CertFile)
 	if c.Cert.Mode == "seal" && c.Seal.KeyFile == "" && c.Seal.PKCS11URI == "" {
 		ps.add("seal", "", "cert.mode seal needs seal.key-file or seal.pkcs11-uri")
