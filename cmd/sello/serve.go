@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,89 +10,59 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"sello/internal/appearance"
 	"sello/internal/auth"
 	"sello/internal/auth/openid"
+	"sello/internal/ca"
+	"sello/internal/config"
 	"sello/internal/httpapi"
+	"sello/internal/identity"
+	"sello/internal/identity/remote"
+	"sello/internal/keys"
+	"sello/internal/keys/filekey"
+	"sello/internal/keys/pkcs11"
+	"sello/internal/pades"
+	"sello/internal/signing"
+	"sello/internal/store/sqlite"
+	"sello/internal/tsa"
 )
 
-// shutdownGrace is how long serve waits for requests in flight after
-// SIGINT or SIGTERM.
-const shutdownGrace = 30 * time.Second
-
-// serveConfig is the configuration of serve, from flags and SELLO_* env.
-type serveConfig struct {
-	addr     string
-	dataDir  string
-	issuer   string
-	audience string
-	tokenTTL time.Duration
-	leeway   time.Duration
-
-	// An external OpenID provider whose access tokens are accepted too.
-	oidcIssuer, oidcAudience, oidcAccountClaim, oidcProjectsClaim string
-	noLocalTokens                                                 bool
-}
-
 func runServe(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sello serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cfg serveConfig
-	fs.StringVar(&cfg.addr, "addr", envOr("SELLO_ADDR", "127.0.0.1:8080"), "address to listen on (env SELLO_ADDR)")
-	dataDir := dataDirFlag(fs)
-	fs.StringVar(&cfg.issuer, "issuer", os.Getenv("SELLO_ISSUER"),
-		"base URL clients reach the service at, the tokens' iss (env SELLO_ISSUER; default http://ADDR)")
-	fs.StringVar(&cfg.audience, "audience", envOr("SELLO_AUDIENCE", auth.DefaultAudience), "aud of issued tokens (env SELLO_AUDIENCE)")
-	ttl, ttlErr := durationFlag(fs, "token-ttl", "SELLO_TOKEN_TTL", auth.DefaultTTL, "lifetime of access tokens")
-	leeway, leewayErr := durationFlag(fs, "token-leeway", "SELLO_TOKEN_LEEWAY", auth.DefaultLeeway, "clock-skew allowance when checking tokens")
-	fs.StringVar(&cfg.oidcIssuer, "oidc-issuer", os.Getenv("SELLO_OIDC_ISSUER"),
-		"issuer URL of an OpenID provider whose access tokens are accepted too (env SELLO_OIDC_ISSUER)")
-	fs.StringVar(&cfg.oidcAudience, "oidc-audience", envOr("SELLO_OIDC_AUDIENCE", auth.DefaultAudience),
-		"aud the OpenID provider puts in tokens for this service (env SELLO_OIDC_AUDIENCE)")
-	fs.StringVar(&cfg.oidcAccountClaim, "oidc-account-claim", envOr("SELLO_OIDC_ACCOUNT_CLAIM", openid.DefaultAccountClaim),
-		"claim of the provider's tokens that holds the account (env SELLO_OIDC_ACCOUNT_CLAIM)")
-	fs.StringVar(&cfg.oidcProjectsClaim, "oidc-projects-claim", envOr("SELLO_OIDC_PROJECTS_CLAIM", openid.DefaultProjectsClaim),
-		"claim of the provider's tokens that holds the projects (env SELLO_OIDC_PROJECTS_CLAIM)")
-	fs.BoolVar(&cfg.noLocalTokens, "no-local-tokens", os.Getenv("SELLO_NO_LOCAL_TOKENS") == "true",
-		"accept only the OpenID provider's tokens; POST /token is refused (env SELLO_NO_LOCAL_TOKENS=true)")
-	if _, err := parseArgs(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
+	cfg, err := config.Load(args, os.LookupEnv)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stderr, "Usage: sello serve [flags]\n\n"+
+			"Runs the signing service. Every setting is a flag (-name or --name), an\n"+
+			"environment variable (SELLO_NAME) or a key of the TOML file given by -config\n"+
+			"(env SELLO_CONFIG); flags win over the environment, which wins over the file.\n"+
+			"Secrets may also come from files: SELLO_NAME_FILE. -print-config shows the\n"+
+			"effective settings, secrets redacted.\n\n")
+		config.Usage(stderr)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sello serve: invalid configuration:\n%v\n", err)
 		return 2
 	}
-	cfg.dataDir, cfg.tokenTTL, cfg.leeway = *dataDir, *ttl, *leeway
-	var bad bool
-	for _, err := range []error{ttlErr(), leewayErr()} {
-		if err != nil {
+	if cfg.PrintConfig {
+		if err := cfg.Print(stdout); err != nil {
 			fmt.Fprintf(stderr, "sello serve: %v\n", err)
-			bad = true
+			return 1
 		}
+		return 0
 	}
-	if cfg.tokenTTL < time.Second {
-		fmt.Fprintf(stderr, "sello serve: --token-ttl %s: must be at least 1s\n", cfg.tokenTTL)
-		bad = true
-	}
-	if cfg.leeway < 0 {
-		fmt.Fprintf(stderr, "sello serve: --token-leeway %s: must not be negative\n", cfg.leeway)
-		bad = true
-	}
-	if cfg.noLocalTokens && cfg.oidcIssuer == "" {
-		fmt.Fprintln(stderr, "sello serve: --no-local-tokens needs --oidc-issuer")
-		bad = true
-	}
-	if bad {
-		return 2
-	}
-
+	log := newLogger(stderr, cfg.Log.Format, cfg.Log.Level)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	if err := serve(ctx, cfg, stdout, log, nil); err != nil {
 		log.Error("serve", slog.String("err", err.Error()))
 		return 1
@@ -99,101 +70,123 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// serve runs the service until ctx is done, then shuts down gracefully.
-// When ready is not nil it receives the listening address.
-func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Logger, ready chan<- string) error {
-	db, err := openStore(ctx, cfg.dataDir)
+// newLogger returns the service's logger: JSON (or text) on w at the
+// configured level. config.Validate has checked both names.
+func newLogger(w io.Writer, format, level string) *slog.Logger {
+	var lv slog.Level
+	lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// serve runs the service until ctx is done, then shuts down gracefully:
+// new requests get 503 while those in flight finish. When ready is not nil
+// it receives the listening address.
+func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, log *slog.Logger, ready chan<- string) error {
+	if cfg.Store.DSN != "" {
+		return errors.New("store.dsn: the PostgreSQL store is not part of this version; leave it empty for the embedded SQLite store")
+	}
+	db, err := openStore(ctx, cfg.DataDir)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	master, err := masterKey(ctx, db, cfg.dataDir)
+	master, err := serveMasterKey(ctx, cfg, db)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.addr)
+	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	defer ln.Close()
 	addr := ln.Addr().String()
-	issuer := cfg.issuer
+	scheme := "http"
+	if cfg.TLS.CertFile != "" {
+		scheme = "https"
+	}
+	issuer := cfg.Issuer
 	if issuer == "" {
-		issuer = "http://" + addr
+		issuer = scheme + "://" + addr
 	}
 
-	var external []auth.ExternalIssuer
-	if cfg.oidcIssuer != "" {
-		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		provider, err := openid.New(dctx, openid.Options{
-			IssuerURL:     cfg.oidcIssuer,
-			Audience:      cfg.oidcAudience,
-			AccountClaim:  cfg.oidcAccountClaim,
-			ProjectsClaim: cfg.oidcProjectsClaim,
-			HTTPClient:    &http.Client{Timeout: 10 * time.Second},
-			Leeway:        authLeeway(cfg.leeway),
-		})
-		if err != nil {
-			return err
-		}
-		external = append(external, provider)
-		log.Info("trusting an external OpenID provider", slog.String("issuer", cfg.oidcIssuer))
-	}
-	tokens, err := auth.New(auth.Options{
-		Clients:   db,
-		Keys:      db,
-		MasterKey: master,
-		Issuer:    issuer,
-		Audience:  cfg.audience,
-		TTL:       cfg.tokenTTL,
-		Leeway:    authLeeway(cfg.leeway),
-		External:  external,
-		// Our own keys still exist then: switching back needs no migration.
-		NoLocalTokens: cfg.noLocalTokens,
-	})
+	tokens, err := newTokenService(ctx, cfg, db, master, issuer, log)
 	if err != nil {
 		return err
 	}
-	if err := tokens.EnsureKey(ctx); err != nil {
+	svc, checks, closeKeys, err := newSigningService(ctx, cfg, db, log)
+	if err != nil {
 		return err
 	}
-	handler, err := httpapi.New(httpapi.Options{
+	defer closeKeys()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := httpapi.NewMetrics(reg)
+	opts := httpapi.Options{
 		Logger: log,
 		Auth:   tokens,
 		Issuer: issuer,
-		// TODO(#3): mount the signing endpoint once its handler lands.
-		SignDocuments: nil,
-	})
+		SignDocuments: httpapi.NewSignHandler(httpapi.SignHandlerOptions{
+			Signer:           svc,
+			Logger:           log,
+			TempDir:          cfg.Sign.TempDir,
+			MaxDocumentBytes: int64(cfg.Sign.MaxDocumentBytes),
+			MaxRequestBytes:  int64(cfg.Sign.MaxRequestBytes),
+			MaxDocuments:     cfg.Sign.MaxDocuments,
+			MaxFieldBytes:    int64(cfg.Sign.MaxFieldBytes),
+			MemoryThreshold:  int64(cfg.Sign.MemoryThreshold),
+			MemoryBudget:     int64(cfg.Sign.MemoryBudget),
+		}),
+		Metrics: metrics,
+		Ready:   append([]httpapi.ReadyCheck{{Name: "store", Check: db.Ping}}, checks...),
+	}
+	if cfg.Metrics.Enabled {
+		opts.MetricsHandler = httpapi.MetricsHandler(reg)
+	}
+	handler, err := httpapi.New(opts)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 
-	fmt.Fprintf(stdout, "sello: listening on http://%s\n", addr)
-	fmt.Fprintf(stdout, "sello: data directory %s\n", cfg.dataDir)
-	fmt.Fprintf(stdout, "sello: create a first client with:\n  sello clients create --data-dir %s --account ACME --project payroll\n", shellQuote(cfg.dataDir))
-	log.Info("listening", slog.String("addr", addr), slog.String("issuer", issuer), slog.String("data_dir", cfg.dataDir))
+	fmt.Fprintf(stdout, "sello: listening on %s://%s\n", scheme, addr)
+	fmt.Fprintf(stdout, "sello: data directory %s\n", cfg.DataDir)
+	fmt.Fprintf(stdout, "sello: create a first client with:\n  sello clients create --data-dir %s --account ACME --project payroll\n", shellQuote(cfg.DataDir))
+	log.Info("listening", slog.String("addr", addr), slog.String("issuer", issuer), slog.String("data_dir", cfg.DataDir),
+		slog.String("cert_mode", cfg.Cert.Mode), slog.String("identity_provider", cfg.ID.Provider))
 	if ready != nil {
 		ready <- addr
 	}
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if cfg.TLS.CertFile != "" {
+			errc <- srv.ServeTLS(ln, cfg.TLS.CertFile, cfg.TLS.KeyFile)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	log.Info("shutting down: finishing requests in flight, refusing new ones")
+	handler.Drain()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -202,6 +195,230 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Log
 		return err
 	}
 	return nil
+}
+
+// serveMasterKey returns the key sealing token-signing keys: the
+// master-key setting when given, else the data directory's.
+func serveMasterKey(ctx context.Context, cfg *config.Config, db *sqlite.DB) ([]byte, error) {
+	if cfg.MasterKey != "" {
+		return decodeMasterKey("master-key", cfg.MasterKey)
+	}
+	return masterKey(ctx, db, cfg.DataDir)
+}
+
+// newTokenService builds the token service: our own tokens and, when
+// configured, an external OpenID provider's.
+func newTokenService(ctx context.Context, cfg *config.Config, db *sqlite.DB, master []byte, issuer string, log *slog.Logger) (*auth.Service, error) {
+	var external []auth.ExternalIssuer
+	if cfg.OIDC.Issuer != "" {
+		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		provider, err := openid.New(dctx, openid.Options{
+			IssuerURL:     cfg.OIDC.Issuer,
+			Audience:      cfg.OIDC.Audience,
+			AccountClaim:  cfg.OIDC.AccountClaim,
+			ProjectsClaim: cfg.OIDC.ProjectsClaim,
+			HTTPClient:    &http.Client{Timeout: 10 * time.Second},
+			Leeway:        authLeeway(cfg.Token.Leeway),
+		})
+		if err != nil {
+			return nil, err
+		}
+		external = append(external, provider)
+		log.Info("trusting an external OpenID provider", slog.String("issuer", cfg.OIDC.Issuer))
+	}
+	tokens, err := auth.New(auth.Options{
+		Clients:   db,
+		Keys:      db,
+		MasterKey: master,
+		Issuer:    issuer,
+		Audience:  cfg.Audience,
+		TTL:       cfg.Token.TTL,
+		Leeway:    authLeeway(cfg.Token.Leeway),
+		External:  external,
+		// Our own keys still exist then: switching back needs no migration.
+		NoLocalTokens: cfg.NoLocalTokens,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := tokens.EnsureKey(ctx); err != nil {
+		return nil, err
+	}
+	return tokens, nil
+}
+
+// newSigningService wires the identity provider, the signing keys and the
+// time-stamping authority into the signing use case. It returns the
+// readiness checks of what it depends on and a function releasing the key
+// stores.
+func newSigningService(ctx context.Context, cfg *config.Config, db *sqlite.DB, log *slog.Logger) (*signing.Service, []httpapi.ReadyCheck, func(), error) {
+	var checks []httpapi.ReadyCheck
+	closers := []func(){}
+	closeAll := func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+
+	var provider identity.Provider = db
+	var consumer identity.Consumer = db
+	if cfg.ID.Provider == "http" {
+		client, err := remote.New(remote.Options{
+			BaseURL:    cfg.ID.URL,
+			Credential: cfg.ID.Credential,
+			Timeout:    cfg.ID.Timeout,
+			MaxRetries: cfg.ID.MaxRetries,
+		})
+		if err != nil {
+			return nil, nil, closeAll, err
+		}
+		provider, consumer = client, client
+	}
+	if !cfg.ID.SingleUse {
+		consumer = nil
+	}
+	checker := identity.NewChecker(identity.CheckerOptions{
+		Provider:        provider,
+		Consumer:        consumer,
+		AllowClientData: cfg.ID.AllowClientData,
+	})
+
+	var keySource signing.KeySource
+	switch cfg.Cert.Mode {
+	case "seal":
+		p, closeKey, err := keyProvider(cfg.Seal.KeyFile, cfg.Seal.CertFile, cfg.Seal.KeyPassword, cfg.Seal.PKCS11URI, cfg.PKCS11.PIN)
+		if err != nil {
+			return nil, nil, closeAll, fmt.Errorf("seal key: %w", err)
+		}
+		closers = append(closers, closeKey)
+		if _, err := p.Key(ctx); err != nil {
+			return nil, nil, closeAll, fmt.Errorf("seal key: %w", err)
+		}
+		keySource = signing.SealKey{Provider: p}
+		checks = append(checks, httpapi.ReadyCheck{Name: "seal key", Check: func(ctx context.Context) error {
+			_, err := p.Key(ctx)
+			return err
+		}})
+	default:
+		authority, check, closeKey, err := serviceCA(ctx, cfg)
+		if err != nil {
+			return nil, nil, closeAll, fmt.Errorf("service CA: %w", err)
+		}
+		closers = append(closers, closeKey)
+		if check != nil {
+			checks = append(checks, httpapi.ReadyCheck{Name: "CA key", Check: check})
+		}
+		keySource = signing.CAKeys{CA: authority, Options: ca.IssueOptions{RSA: cfg.CA.KeyType == "rsa-2048"}}
+	}
+
+	var stamper pades.Timestamper
+	if cfg.TSA.URL != "" {
+		c, err := tsa.New(tsa.Options{
+			URL:        cfg.TSA.URL,
+			HTTPClient: &http.Client{Timeout: cfg.TSA.Timeout},
+			Username:   cfg.TSA.Username,
+			Password:   cfg.TSA.Password,
+		})
+		if err != nil {
+			return nil, nil, closeAll, fmt.Errorf("tsa: %w", err)
+		}
+		stamper = c
+		checks = append(checks, httpapi.ReadyCheck{Name: "TSA", Check: reachable(cfg.TSA.URL)})
+	}
+
+	hash := map[string]crypto.Hash{"sha256": crypto.SHA256, "sha384": crypto.SHA384, "sha512": crypto.SHA512}[cfg.Sign.Hash]
+	builder := new(appearance.Builder)
+	svc, err := signing.New(signing.Options{
+		Identity: checker,
+		Keys:     keySource,
+		Audit:    db,
+		Sign: func(ctx context.Context, src io.ReaderAt, size int64, opts pades.Options) (signing.SignedDocument, error) {
+			opts.Appearance = builder
+			opts.Timestamper = stamper
+			return signing.PAdES(ctx, src, size, opts)
+		},
+		Hash:         hash,
+		PSS:          cfg.Sign.RSAPSS,
+		MaxSigning:   cfg.Sign.MaxConcurrent,
+		QueueTimeout: cfg.Sign.QueueTimeout,
+	})
+	if err != nil {
+		return nil, nil, closeAll, err
+	}
+	return svc, checks, closeAll, nil
+}
+
+// serviceCA returns the CA of the on-demand mode: an external key (file or
+// PKCS#11) when configured, else the CA kept in the data directory (created
+// on first start). The check, when not nil, tells whether its key store is
+// reachable.
+func serviceCA(ctx context.Context, cfg *config.Config) (*ca.CA, func(context.Context) error, func(), error) {
+	opts := ca.Options{Organization: cfg.CA.Organization, Country: cfg.CA.Country, Validity: cfg.CA.Validity}
+	if cfg.CA.KeyFile == "" && cfg.CA.PKCS11URI == "" {
+		authority, err := ca.LoadOrCreate(caDir(cfg.DataDir), opts)
+		return authority, nil, func() {}, err
+	}
+	p, closeKey, err := keyProvider(cfg.CA.KeyFile, cfg.CA.CertFile, cfg.CA.KeyPassword, cfg.CA.PKCS11URI, cfg.PKCS11.PIN)
+	if err != nil {
+		return nil, nil, func() {}, err
+	}
+	key, err := p.Key(ctx)
+	if err != nil {
+		closeKey()
+		return nil, nil, func() {}, err
+	}
+	check := func(ctx context.Context) error {
+		_, err := p.Key(ctx)
+		return err
+	}
+	return ca.New(key.Signer, key.Certificate(), opts), check, closeKey, nil
+}
+
+// keyProvider opens a key store: a PKCS#11 token named by an RFC 7512 URI,
+// or a PEM or PKCS#12 file.
+func keyProvider(keyFile, certFile, password, uri, pin string) (keys.Provider, func(), error) {
+	if uri != "" {
+		store, err := pkcs11.Open(pkcs11.Options{URI: uri, PIN: pin, CertificateFile: certFile})
+		if err != nil {
+			return nil, func() {}, err
+		}
+		return store, func() { store.Close() }, nil
+	}
+	opts := filekey.Options{KeyFile: keyFile, CertFile: certFile, Password: password}
+	if strings.HasSuffix(strings.ToLower(keyFile), ".p12") || strings.HasSuffix(strings.ToLower(keyFile), ".pfx") {
+		opts = filekey.Options{PKCS12File: keyFile, Password: password}
+	}
+	p, err := filekey.NewProvider(opts)
+	if err != nil {
+		return nil, func() {}, err
+	}
+	return p, func() {}, nil
+}
+
+// reachable returns a readiness check that opens a TCP connection to the
+// host of rawURL.
+func reachable(rawURL string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		u, err := url.Parse(rawURL)
+		if err != nil {
+			return err
+		}
+		host := u.Host
+		if u.Port() == "" {
+			port := "80"
+			if u.Scheme == "https" {
+				port = "443"
+			}
+			host = net.JoinHostPort(u.Hostname(), port)
+		}
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", host)
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	}
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.
@@ -214,7 +431,7 @@ func shellQuote(s string) string {
 	return s
 }
 
-// authLeeway converts a leeway flag to auth.Options.Leeway, where zero
+// authLeeway converts the leeway setting to auth.Options.Leeway, where zero
 // means the default and a negative value means none.
 func authLeeway(d time.Duration) time.Duration {
 	if d == 0 {

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"sello/internal/config"
 )
 
 // syncBuffer is a bytes.Buffer safe to write from the server goroutine.
@@ -43,7 +45,7 @@ func TestServe(t *testing.T) {
 	var stdout, logs syncBuffer
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	cfg := serveConfig{addr: "127.0.0.1:0", dataDir: dir, audience: "sello", tokenTTL: 90 * time.Second, leeway: 5 * time.Second}
+	cfg := mustServeConfig(t, "-addr=127.0.0.1:0", "-data-dir="+dir, "-token-ttl=90s", "-token-leeway=5s")
 	go func() { done <- serve(ctx, cfg, &stdout, slog.New(slog.NewJSONHandler(&logs, nil)), ready) }()
 	var addr string
 	select {
@@ -106,10 +108,11 @@ func TestServeFlags(t *testing.T) {
 		args       []string
 		wantStderr string
 	}{
-		{"short ttl", []string{"--token-ttl", "10ms"}, "--token-ttl 10ms: must be at least 1s"},
+		{"short ttl", []string{"--token-ttl", "10ms"}, "token.ttl (flag -token-ttl): must be at least 1s"},
 		{"negative leeway", []string{"--token-leeway", "-1s"}, "must not be negative"},
 		{"unknown flag", []string{"--nope"}, "flag provided but not defined"},
-		{"external only without an issuer", []string{"--no-local-tokens"}, "--no-local-tokens needs --oidc-issuer"},
+		{"external only without an issuer", []string{"--no-local-tokens"}, "no-local-tokens (flag -no-local-tokens): needs oidc.issuer"},
+		{"every problem at once", []string{"--token-ttl", "10ms", "--sign-max-documents", "0"}, "2 problems:\n  token.ttl (flag -token-ttl): must be at least 1s\n  sign.max-documents"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,4 +123,15 @@ func TestServeFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustServeConfig loads the configuration of serve from flags alone, with
+// no environment.
+func mustServeConfig(t *testing.T, args ...string) *config.Config {
+	t.Helper()
+	cfg, err := config.Load(args, func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatalf("config.Load(%q): %v", args, err)
+	}
+	return cfg
 }

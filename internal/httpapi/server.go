@@ -9,6 +9,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
 
 	"sello/internal/auth"
 )
@@ -48,7 +51,23 @@ type Options struct {
 	// MetricsHandler, when not nil, is served at GET /metrics (for
 	// instance MetricsHandler(registry)).
 	MetricsHandler http.Handler
+	// Ready lists what GET /readyz checks: the store, the key store and,
+	// when configured, the time-stamping authority.
+	Ready []ReadyCheck
+	// ReadyTimeout bounds each readiness check; default 2 s.
+	ReadyTimeout time.Duration
 }
+
+// ReadyCheck is one dependency GET /readyz checks. Check returns nil when
+// the dependency can serve.
+type ReadyCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// msgShuttingDown is the error text of the 503 answered while the service
+// shuts down.
+const msgShuttingDown = "The service is shutting down; retry on another node or later."
 
 // defaultMaxTokenBody is the default cap on the body of POST /token.
 const defaultMaxTokenBody = 64 << 10
@@ -56,7 +75,8 @@ const defaultMaxTokenBody = 64 << 10
 // Server is the service's http.Handler, with every route. It is safe for
 // concurrent use.
 type Server struct {
-	handler http.Handler
+	handler  http.Handler
+	draining atomic.Bool
 }
 
 // New returns a Server serving these routes:
@@ -66,7 +86,10 @@ type Server struct {
 //	GET  /.well-known/openid-configuration   discovery document
 //	GET  /.well-known/jwks.json              token-verification keys
 //	GET  /healthz                            liveness
+//	GET  /readyz                             readiness: every Options.Ready check
 //	GET  /metrics                            Options.MetricsHandler, when set
+//	GET  /openapi.json                       the OpenAPI 3.1 description
+//	GET  /docs                               the API reference page
 //
 // Anything else is a JSON 404, or 405 for a known path with another method.
 func New(opts Options) (*Server, error) {
@@ -103,6 +126,9 @@ func New(opts Options) (*Server, error) {
 	route("/healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}), http.MethodGet, http.MethodHead)
+	route("/readyz", readyHandler(opts.Ready, opts.ReadyTimeout, log), http.MethodGet, http.MethodHead)
+	route("/openapi.json", OpenAPIHandler(), http.MethodGet, http.MethodHead)
+	route("/docs", DocsHandler(), http.MethodGet, http.MethodHead)
 	if opts.MetricsHandler != nil {
 		mux.Handle("/metrics", allow(opts.MetricsHandler, http.MethodGet, http.MethodHead))
 	}
@@ -110,7 +136,51 @@ func New(opts Options) (*Server, error) {
 		writeError(w, http.StatusNotFound, msgNotFound)
 	})))
 
-	return &Server{handler: withRequestID(accessLog(log, recoverPanics(log, mux)))}, nil
+	s := &Server{}
+	s.handler = withRequestID(accessLog(log, s.refuseWhileDraining(recoverPanics(log, mux))))
+	return s, nil
+}
+
+// Drain makes the server answer every new request with 503 and
+// Retry-After, while requests already running finish; call it when a
+// graceful shutdown starts. It is safe for concurrent use.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+func (s *Server) refuseWhileDraining(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.draining.Load() {
+			w.Header().Set("Retry-After", "5")
+			w.Header().Set("Connection", "close")
+			writeError(w, http.StatusServiceUnavailable, msgShuttingDown)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// readyHandler answers 200 {"status": "ready"} when every check passes,
+// else 503 naming the failing dependencies; details go to the log.
+func readyHandler(checks []ReadyCheck, timeout time.Duration, log *slog.Logger) http.Handler {
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var failed []string
+		for _, c := range checks {
+			ctx, cancel := context.WithTimeout(r.Context(), timeout)
+			err := c.Check(ctx)
+			cancel()
+			if err != nil {
+				failed = append(failed, c.Name)
+				log.Warn("not ready", slog.String("request_id", RequestID(r.Context())), slog.String("check", c.Name), slog.String("err", err.Error()))
+			}
+		}
+		if len(failed) > 0 {
+			writeError(w, http.StatusServiceUnavailable, "Not ready: "+strings.Join(failed, ", ")+" unavailable.")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
 }
 
 // ServeHTTP implements http.Handler.

@@ -192,3 +192,8 @@ func (d *DB) apply(ctx context.Context, m migration) (err error) {
 	}
 	return nil
 }
+
+// Ping checks that the database answers, for readiness probes.
+func (d *DB) Ping(ctx context.Context) error {
+	return d.db.PingContext(ctx)
+}
