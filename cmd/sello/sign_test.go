@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -15,11 +14,11 @@ import (
 // code is want.
 func mustRun(t *testing.T, want int, args ...string) (stdout, stderr string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	if code := run(args, &out, &errOut); code != want {
-		t.Fatalf("sello %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, out.String(), errOut.String())
+	code, stdout, stderr := runCmd(t, args...)
+	if code != want {
+		t.Fatalf("sello %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, stdout, stderr)
 	}
-	return out.String(), errOut.String()
+	return stdout, stderr
 }
 
 func TestSignAndVerify(t *testing.T) {

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sello/internal/corpus"
+	"sello/internal/pades"
+)
+
+// startServe runs serve, wired as in production, on a loopback port with
+// the given extra flags; it returns the base URL and the data directory.
+func startServe(t *testing.T, args ...string) (base, dir string) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "data")
+	ctx, cancel := context.WithCancel(t.Context())
+	var stdout, logs syncBuffer
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	cfg := mustServeConfig(t, append([]string{"-addr=127.0.0.1:0", "-data-dir=" + dir}, args...)...)
+	go func() { done <- serve(ctx, cfg, &stdout, newLogger(&logs, "json", "info"), ready) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	select {
+	case addr := <-ready:
+		return "http://" + addr, dir
+	case err := <-done:
+		t.Fatalf("serve = %v before listening; log:\n%s", err, logs.String())
+	}
+	return "", ""
+}
+
+type signResponse struct {
+	SignedDocuments []struct {
+		ReferenceNumber string  `json:"referenceNumber"`
+		DocumentID      string  `json:"documentId"`
+		SignedDocument  *string `json:"signedDocument"`
+		Status          string  `json:"status"`
+		ErrorReason     *string `json:"errorReason"`
+	} `json:"signedDocuments"`
+}
+
+// curl runs curl with args and returns its output; the test fails when
+// curl fails.
+func curl(t *testing.T, args ...string) []byte {
+	t.Helper()
+	out, err := exec.CommandContext(t.Context(), "curl", append([]string{"-sS"}, args...)...).Output()
+	if err != nil {
+		t.Fatalf("curl %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
+// TestSpecificationFlow runs the specification's curl examples as they are
+// written (only host, token and file path substituted) against the real
+// service: a client and an identity transaction created with the CLI, a
+// token, a signature. The signed file must pass the independent verifier
+// and name the validated person in its certificate.
+func TestSpecificationFlow(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("curl"); err != nil {
+		corpus.Require(t, "curl", "curl is not installed")
+	}
+	pdf := filepath.Join(corpus.Dir(t), "s01-google-docs.pdf")
+	verifier := corpus.Verifier(t)
+	base, dir := startServe(t, "-ca-country=CO")
+
+	client := mustRunJSON[map[string]string](t, "clients", "create", "--data-dir", dir, "--account", "your_account_id", "--project", "your_project_id", "--json")
+	mustRun(t, 0, "transactions", "create", "--data-dir", dir, "--account", "your_account_id", "--number", "transactionNumber",
+		"--name", "José Núñez", "--id-type", "CC", "--id-number", "1020304050")
+
+	out := curl(t, "-X", "POST", base+"/token",
+		"-H", "accept: application/json",
+		"-H", "Content-Type: application/x-www-form-urlencoded",
+		"-d", "client_id="+client["client_id"]+"&client_secret="+client["client_secret"]+"&grant_type=client_credentials")
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+		ExpiresIn   int    `json:"expires_in"`
+	}
+	if err := json.Unmarshal(out, &tok); err != nil || tok.AccessToken == "" || tok.TokenType != "Bearer" || tok.ExpiresIn != 3600 {
+		t.Fatalf("POST /token = %s (%v)", out, err)
+	}
+
+	out = curl(t, "-X", "POST", base+"/sign-documents",
+		"-H", "accept: application/json",
+		"-H", "Content-Type: multipart/form-data",
+		"-H", "x-account-id: your_account_id",
+		"-H", "x-project-id: your_project_id",
+		"-H", "Authorization: Bearer "+tok.AccessToken,
+		"-F", "documentPairs[0].referenceNumber=ref123",
+		"-F", "documentPairs[0].document=@"+pdf,
+		"-F", "clientInfo=transactionNumber",
+		"-F", "x1=300",
+		"-F", "y1=300",
+		"-F", "x2=500",
+		"-F", "y2=150",
+		"-F", "signaturePage=0")
+	var res signResponse
+	if err := json.Unmarshal(out, &res); err != nil || len(res.SignedDocuments) != 1 {
+		t.Fatalf("POST /sign-documents = %s (%v)", out, err)
+	}
+	doc := res.SignedDocuments[0]
+	if doc.Status != "SUCCESS" || doc.ReferenceNumber != "ref123" || doc.DocumentID == "" || doc.ErrorReason != nil || doc.SignedDocument == nil {
+		t.Fatalf("signed document = %+v, want SUCCESS for ref123", doc)
+	}
+	signed, err := base64.StdEncoding.DecodeString(*doc.SignedDocument)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "signed.pdf")
+	if err := os.WriteFile(path, signed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	report, err := exec.CommandContext(t.Context(), verifier, pdf, path, "--page", "0", "--rect", "300,300,500,150",
+		"--expect-signer", "José Núñez").CombinedOutput()
+	if err != nil {
+		t.Fatalf("verify-signed.sh: %v\n%s", err, report)
+	}
+
+	sigs, err := pades.Verify(bytes.NewReader(signed), int64(len(signed)))
+	if err != nil || len(sigs) != 1 || sigs[0].Err != nil {
+		t.Fatalf("Verify = %+v, %v", sigs, err)
+	}
+	subject := sigs[0].Signer.Subject
+	if subject.CommonName != "José Núñez" || subject.SerialNumber != "IDCCO-1020304050" {
+		t.Errorf("certificate subject = %v, want CN=José Núñez, serialNumber=IDCCO-1020304050", subject)
+	}
+
+	// The audit log has the document, with the digests of both files and
+	// the certificate that signed it.
+	audit := mustRunJSON[[]map[string]any](t, "audit", "list", "--data-dir", dir, "--json")
+	origSum, signedSum := sha256.Sum256(mustReadFile(t, pdf)), sha256.Sum256(signed)
+	want := map[string]any{
+		"document_id":        doc.DocumentID,
+		"reference_number":   "ref123",
+		"status":             "SUCCESS",
+		"account":            "your_account_id",
+		"project":            "your_project_id",
+		"client_id":          client["client_id"],
+		"signer_name":        "José Núñez",
+		"original_sha256":    hex.EncodeToString(origSum[:]),
+		"signed_sha256":      hex.EncodeToString(signedSum[:]),
+		"certificate_serial": sigs[0].Signer.SerialNumber.Text(16),
+	}
+	if len(audit) != 1 {
+		t.Fatalf("audit list = %v, want one entry", audit)
+	}
+	for k, v := range want {
+		if audit[0][k] != v {
+			t.Errorf("audit entry %s = %v, want %v", k, audit[0][k], v)
+		}
+	}
+}
+
+func mustReadFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
