@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sync/semaphore"
 
@@ -167,10 +168,13 @@ type signForm struct {
 	page          *string
 
 	// files are the temporary files to close; memory is what was taken
-	// from the budget, given back on Close.
-	files  []*os.File
-	budget *semaphore.Weighted
-	memory int64
+	// from the budget, given back on Close; buffers hold the documents
+	// kept in memory and go back to pool on Close.
+	files   []*os.File
+	budget  *semaphore.Weighted
+	memory  int64
+	buffers []*bytes.Buffer
+	pool    *sync.Pool
 }
 
 // Close closes and removes the form's temporary files and gives its memory
@@ -186,12 +190,41 @@ func (f *signForm) Close() error {
 		}
 	}
 	f.files = nil
+	for _, b := range f.buffers {
+		f.recycle(b)
+	}
+	f.buffers = nil
 	if f.budget != nil && f.memory > 0 {
 		f.budget.Release(f.memory)
 		f.memory = 0
 	}
 	f.pairs = nil
 	return errors.Join(errs...)
+}
+
+// maxPooledBuffer is the largest document buffer kept for reuse; larger
+// ones are left to the garbage collector so that one big upload does not
+// pin its memory.
+const maxPooledBuffer = 1 << 20
+
+// buffer returns an empty buffer for a document, from the pool when there
+// is one.
+func (f *signForm) buffer() *bytes.Buffer {
+	if f.pool != nil {
+		if b, ok := f.pool.Get().(*bytes.Buffer); ok {
+			b.Reset()
+			return b
+		}
+	}
+	return bytes.NewBuffer(make([]byte, 0, 64<<10+bytes.MinRead))
+}
+
+// recycle gives a document buffer back to the pool.
+func (f *signForm) recycle(b *bytes.Buffer) {
+	if f.pool != nil && b.Cap() <= maxPooledBuffer {
+		b.Reset()
+		f.pool.Put(b)
+	}
 }
 
 // limitedBody counts the bytes of a request body and fails with a 413 once
@@ -223,6 +256,7 @@ type formReader struct {
 	limits  formLimits
 	tempDir string
 	budget  *semaphore.Weighted // bytes of documents held in memory, service-wide
+	buffers *sync.Pool          // of *bytes.Buffer, for documents kept in memory
 }
 
 // read parses the body of r. On error the returned form is nil and every
@@ -242,7 +276,7 @@ func (fr *formReader) read(r *http.Request) (_ *signForm, err error) {
 	body := &limitedBody{r: r.Body, left: fr.limits.maxRequestBytes, max: fr.limits.maxRequestBytes}
 	mr := multipart.NewReader(body, boundary)
 
-	form := &signForm{pairs: make(map[int]*pair), budget: fr.budget}
+	form := &signForm{pairs: make(map[int]*pair), budget: fr.budget, pool: fr.buffers}
 	defer func() {
 		if err != nil {
 			form.Close()
@@ -356,7 +390,8 @@ func (fr *formReader) readDocument(form *signForm, part *multipart.Part, name fi
 	var head []byte
 	threshold := fr.limits.memoryThreshold
 	if threshold > 0 && fr.budget != nil && fr.budget.TryAcquire(threshold) {
-		buf := bytes.NewBuffer(make([]byte, 0, min(threshold, 64<<10)+bytes.MinRead))
+		buf := form.buffer()
+		form.buffers = append(form.buffers, buf)
 		_, err := buf.ReadFrom(io.LimitReader(limited, threshold+1))
 		n := int64(buf.Len())
 		if err != nil || n > threshold {
@@ -391,6 +426,13 @@ func (fr *formReader) readDocument(form *signForm, part *multipart.Part, name fi
 	if _, err := f.Write(head); err != nil {
 		return nil, fmt.Errorf("write temporary file: %w", err)
 	}
+	headLen := int64(len(head))
+	if head != nil {
+		// The head is on disk now; its buffer is the last one taken.
+		last := len(form.buffers) - 1
+		form.recycle(form.buffers[last])
+		form.buffers = form.buffers[:last]
+	}
 	n, err := io.Copy(f, limited)
 	if err != nil {
 		var pe *os.PathError
@@ -399,7 +441,7 @@ func (fr *formReader) readDocument(form *signForm, part *multipart.Part, name fi
 		}
 		return nil, bodyError(err)
 	}
-	size := int64(len(head)) + n
+	size := headLen + n
 	if size > max {
 		return nil, tooLarge("Document %s is larger than the limit of %s.", name, byteCount(max))
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 
 	asmbase64 "github.com/segmentio/asm/base64"
 
@@ -96,14 +97,34 @@ func (b *base64Writer) flush() error {
 	return err
 }
 
+// reset makes b write to w, dropping pending input.
+func (b *base64Writer) reset(w io.Writer) {
+	b.w = w
+	b.in = b.in[:0]
+}
+
 // Close writes what is left, padded. It does not close w.
 func (b *base64Writer) Close() error { return b.flush() }
 
 // resultWriter writes the 200 body of POST /sign-documents as it goes:
 // {"signedDocuments": [...]}, each signed document base64-encoded straight
-// from memory or its temporary file.
+// from memory or its temporary file. Its buffers are reused across
+// requests.
 type resultWriter struct {
 	encode encodeFunc
+	bufs   *sync.Pool // of *responseBuffers
+}
+
+// responseBuffers are the buffers one response needs.
+type responseBuffers struct {
+	bw  *bufio.Writer
+	b64 *base64Writer
+}
+
+func newResultWriter(encode encodeFunc) resultWriter {
+	return resultWriter{encode: encode, bufs: &sync.Pool{New: func() any {
+		return &responseBuffers{bw: bufio.NewWriterSize(nil, 64<<10), b64: newBase64Writer(nil, encode)}
+	}}}
 }
 
 // write writes results to w. An error means the body is incomplete and the
@@ -111,7 +132,14 @@ type resultWriter struct {
 func (rw resultWriter) write(w http.ResponseWriter, results []signing.Result) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	bw := bufio.NewWriterSize(w, 64<<10)
+	bufs := rw.bufs.Get().(*responseBuffers)
+	defer func() {
+		bufs.bw.Reset(nil)
+		bufs.b64.reset(nil)
+		rw.bufs.Put(bufs)
+	}()
+	bw := bufs.bw
+	bw.Reset(w)
 	bw.WriteString(`{"signedDocuments":[`)
 	for i, r := range results {
 		if i > 0 {
@@ -126,7 +154,8 @@ func (rw resultWriter) write(w http.ResponseWriter, results []signing.Result) er
 			bw.WriteString("null")
 		} else {
 			bw.WriteByte('"')
-			enc := newBase64Writer(bw, rw.encode)
+			enc := bufs.b64
+			enc.reset(bw)
 			if _, err := r.Signed.WriteTo(enc); err != nil {
 				return err
 			}

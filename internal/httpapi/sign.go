@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -96,8 +97,8 @@ func NewSignHandler(opts SignHandlerOptions) http.Handler {
 	return &signHandler{
 		signer:     opts.Signer,
 		logger:     logger,
-		forms:      &formReader{limits: limits, tempDir: tempDir, budget: semaphore.NewWeighted(budget)},
-		results:    resultWriter{encode: simdBase64},
+		forms:      &formReader{limits: limits, tempDir: tempDir, budget: semaphore.NewWeighted(budget), buffers: &sync.Pool{}},
+		results:    newResultWriter(simdBase64),
 		retryAfter: time.Duration(orDefault(int64(opts.RetryAfter), int64(time.Second))),
 	}
 }
