@@ -7,15 +7,22 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"sello/internal/corpus"
 	"sello/internal/pades"
+	"sello/internal/pkitest"
 )
 
 // startServe runs serve, wired as in production, on a loopback port with
@@ -179,4 +186,137 @@ func mustReadFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// apiClient drives a running service over HTTP with a token for one
+// account and project.
+type apiClient struct {
+	base, token, account, project string
+}
+
+// newAPIClient creates an API client with the CLI and fetches its token.
+func newAPIClient(t *testing.T, base, dir, account, project string) *apiClient {
+	t.Helper()
+	c := mustRunJSON[map[string]string](t, "clients", "create", "--data-dir", dir, "--account", account, "--project", project, "--json")
+	resp, err := http.PostForm(base+"/token", url.Values{"client_id": {c["client_id"]}, "client_secret": {c["client_secret"]}, "grant_type": {"client_credentials"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /token = %d, %v", resp.StatusCode, err)
+	}
+	return &apiClient{base: base, token: tok.AccessToken, account: account, project: project}
+}
+
+// sign posts documents with clientInfo and the rectangle of the
+// specification's example, and decodes the 200 answer.
+func (c *apiClient) sign(t *testing.T, clientInfo string, docs ...[]byte) signResponse {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for i, d := range docs {
+		mw.WriteField(fmt.Sprintf("documentPairs[%d].referenceNumber", i), fmt.Sprintf("ref%d", i))
+		fw, _ := mw.CreateFormFile(fmt.Sprintf("documentPairs[%d].document", i), fmt.Sprintf("doc%d.pdf", i))
+		fw.Write(d)
+	}
+	for k, v := range map[string]string{"clientInfo": clientInfo, "x1": "300", "y1": "300", "x2": "500", "y2": "150", "signaturePage": "0"} {
+		mw.WriteField(k, v)
+	}
+	mw.Close()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, c.base+"/sign-documents", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("x-account-id", c.account)
+	req.Header.Set("x-project-id", c.project)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /sign-documents = %d %s", resp.StatusCode, raw)
+	}
+	var res signResponse
+	if err := json.Unmarshal(raw, &res); err != nil {
+		t.Fatalf("POST /sign-documents: %v in %s", err, raw)
+	}
+	return res
+}
+
+// TestIdentityRules checks every transaction state that must not sign:
+// each document of the request fails with the specification's reason.
+func TestIdentityRules(t *testing.T) {
+	t.Parallel()
+	pdf := mustReadFile(t, filepath.Join(corpus.Dir(t), "s07-pdf20-simple.pdf"))
+	base, dir := startServe(t, "-identity-single-use")
+	api := newAPIClient(t, base, dir, "ACME", "payroll")
+	create := func(number string, extra ...string) {
+		mustRun(t, 0, append([]string{"transactions", "create", "--data-dir", dir, "--account", "ACME", "--number", number,
+			"--name", "Ana Müller", "--id-type", "CC", "--id-number", "42"}, extra...)...)
+	}
+	create("approved")
+	create("rejected", "--status", "rejected")
+	create("pending", "--status", "pending")
+	create("expired", "--expires-in", "1ns")
+	create("revoked")
+	mustRun(t, 0, "transactions", "revoke", "--data-dir", dir, "revoked")
+	mustRun(t, 0, "transactions", "create", "--data-dir", dir, "--account", "OTHER", "--number", "other-account",
+		"--name", "Ana Müller", "--id-type", "CC", "--id-number", "42")
+
+	for _, number := range []string{"unknown", "rejected", "pending", "expired", "revoked", "other-account"} {
+		res := api.sign(t, number, pdf, pdf)
+		for _, d := range res.SignedDocuments {
+			if d.Status != "FAIL" || d.ErrorReason == nil || *d.ErrorReason != "Identity validation error." || d.SignedDocument != nil {
+				t.Errorf("transaction %s: document %s = %s %v, want FAIL \"Identity validation error.\"", number, d.ReferenceNumber, d.Status, d.ErrorReason)
+			}
+		}
+	}
+
+	// Single use: of 8 concurrent requests with the same transaction,
+	// exactly one signs.
+	results := make(chan signResponse, 8)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() { results <- api.sign(t, "approved", pdf) })
+	}
+	wg.Wait()
+	close(results)
+	success := 0
+	for r := range results {
+		if r.SignedDocuments[0].Status == "SUCCESS" {
+			success++
+		}
+	}
+	if success != 1 {
+		t.Errorf("%d of 8 concurrent requests signed with a single-use transaction, want exactly 1", success)
+	}
+}
+
+// TestSealMode signs with an organisation seal: the certificate is the
+// seal's whoever the signer, and the signer's name is still in /Name.
+func TestSealMode(t *testing.T) {
+	t.Parallel()
+	pdf := mustReadFile(t, filepath.Join(corpus.Dir(t), "s07-pdf20-simple.pdf"))
+	ca := pkitest.NewCA(t, pkitest.Options{CommonName: "Seal CA"})
+	keyFile, certFile := pkitest.WritePEM(t, ca.Issue(t, pkitest.Options{CommonName: "ACME Corp Seal", KeyType: pkitest.ECDSAP256}))
+	base, dir := startServe(t, "-cert-mode=seal", "-seal-key-file="+keyFile, "-seal-cert-file="+certFile)
+	api := newAPIClient(t, base, dir, "ACME", "payroll")
+	res := api.sign(t, `{"name": "José Núñez", "identification": "CC 1020304050"}`, pdf)
+	d := res.SignedDocuments[0]
+	if d.Status != "SUCCESS" {
+		t.Fatalf("seal signing = %s %v", d.Status, d.ErrorReason)
+	}
+	signed, _ := base64.StdEncoding.DecodeString(*d.SignedDocument)
+	sigs, err := pades.Verify(bytes.NewReader(signed), int64(len(signed)))
+	if err != nil || len(sigs) != 1 || sigs[0].Err != nil {
+		t.Fatalf("Verify = %+v, %v", sigs, err)
+	}
+	if cn := sigs[0].Signer.Subject.CommonName; cn != "ACME Corp Seal" || sigs[0].Name != "José Núñez" {
+		t.Errorf("signed by %q with /Name %q, want the seal and the person", cn, sigs[0].Name)
+	}
 }
