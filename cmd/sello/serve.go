@@ -40,12 +40,6 @@ import (
 func runServe(args []string, stdout, stderr io.Writer) int {
 	cfg, err := config.Load(args, os.LookupEnv)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stderr, "Usage: sello serve [flags]\n\n"+
-			"Runs the signing service. Every setting is a flag (-name or --name), an\n"+
-			"environment variable (SELLO_NAME) or a key of the TOML file given by -config\n"+
-			"(env SELLO_CONFIG); flags win over the environment, which wins over the file.\n"+
-			"Secrets may also come from files: SELLO_NAME_FILE. -print-config shows the\n"+
-			"effective settings, secrets redacted.\n\n")
 		config.Usage(stderr)
 		return 0
 	}
