@@ -26,7 +26,7 @@ func requireToken(a Authenticator, log *slog.Logger, faultMsg string, next http.
 			return
 		}
 		if in := info(r.Context()); in != nil {
-			in.clientID = p.ClientID
+			in.clientID, in.account, in.project = p.ClientID, p.Account, p.Project
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithClient(r.Context(), p)))
 	})

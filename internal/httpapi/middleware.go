@@ -19,7 +19,21 @@ const maxRequestIDLen = 128
 // request id, and the client once the token check has identified it.
 type requestInfo struct {
 	id       string
-	clientID string // set by requireToken; read by accessLog
+	clientID string // set by requireToken and POST /token; read by accessLog
+	account  string // set by requireToken
+	project  string // set by requireToken
+	// signed and failed count the documents of POST /sign-documents,
+	// set by its handler.
+	signed, failed int
+	documents      bool
+}
+
+// noteDocuments records, for the request's access-log line, how many
+// documents were signed and how many failed.
+func noteDocuments(ctx context.Context, signed, failed int) {
+	if in := info(ctx); in != nil {
+		in.signed, in.failed, in.documents = signed, failed, true
+	}
 }
 
 type requestInfoKey struct{}
@@ -111,9 +125,19 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 			slog.Duration("duration", time.Since(start)),
 			slog.String("remote_addr", r.RemoteAddr),
 		}
-		if in := info(r.Context()); in != nil && in.clientID != "" {
-			attrs = append(attrs, slog.String("client_id", in.clientID))
+		if in := info(r.Context()); in != nil {
+			if in.clientID != "" {
+				attrs = append(attrs, slog.String("client_id", in.clientID))
+			}
+			if in.account != "" {
+				attrs = append(attrs, slog.String("account", in.account), slog.String("project", in.project))
+			}
+			if in.documents {
+				attrs = append(attrs, slog.Int("documents", in.signed+in.failed),
+					slog.Int("documents_signed", in.signed), slog.Int("documents_failed", in.failed))
+			}
 		}
+		attrs = append(attrs, slog.String("outcome", outcome(rec.status)))
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})
 }
@@ -153,4 +177,17 @@ func allow(next http.Handler, methods ...string) http.Handler {
 		w.Header().Set("Allow", allowed)
 		writeError(w, http.StatusMethodNotAllowed, msgMethodNotAllowed)
 	})
+}
+
+// outcome names a response status for the access log.
+func outcome(status int) string {
+	switch {
+	case status < 400:
+		return "ok"
+	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+		return "refused"
+	case status < 500:
+		return "client_error"
+	}
+	return "fault"
 }
