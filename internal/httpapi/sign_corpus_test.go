@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"image"
+	"image/png"
 	"net/http"
 	"os"
 	"os/exec"
@@ -101,7 +103,7 @@ func TestSignDocumentsCorpus(t *testing.T) {
 	entries := corpus.Manifest(t)
 	dir := corpus.Dir(t)
 	verifier := corpus.Verifier(t)
-	env := mustPAdESEnv(t, SignHandlerOptions{MaxDocuments: len(entries)})
+	env := mustPAdESEnv(t, SignHandlerOptions{MaxDocuments: len(entries) + 1})
 
 	var fields []field
 	for i, e := range entries {
@@ -113,6 +115,11 @@ func TestSignDocumentsCorpus(t *testing.T) {
 			field{name: fmt.Sprintf("documentPairs[%d].referenceNumber", i), value: e.File},
 			field{name: fmt.Sprintf("documentPairs[%d].document", i), value: string(b), file: e.File})
 	}
+	// A real PNG named .pdf rides along and must fail on its own.
+	pngIndex := len(entries)
+	fields = append(fields,
+		field{name: fmt.Sprintf("documentPairs[%d].referenceNumber", pngIndex), value: "picture"},
+		field{name: fmt.Sprintf("documentPairs[%d].document", pngIndex), value: mustPNG(t), file: "picture.pdf"})
 	fields = append(fields,
 		field{name: "clientInfo", value: "tx-corpus"},
 		field{name: "x1", value: "36"}, field{name: "y1", value: "36"},
@@ -124,8 +131,11 @@ func TestSignDocumentsCorpus(t *testing.T) {
 		t.Fatalf("status %d, body %.500s", resp.StatusCode, b)
 	}
 	got := mustDecode[signResponse](t, b)
-	if len(got.SignedDocuments) != len(entries) {
-		t.Fatalf("%d results for %d documents", len(got.SignedDocuments), len(entries))
+	if len(got.SignedDocuments) != len(entries)+1 {
+		t.Fatalf("%d results for %d documents", len(got.SignedDocuments), len(entries)+1)
+	}
+	if png := got.SignedDocuments[pngIndex]; png.Status != "FAIL" || png.ErrorReason == nil || *png.ErrorReason != "The document is not a PDF file." || png.SignedDocument != nil {
+		t.Errorf("PNG named .pdf: %+v, want FAIL \"The document is not a PDF file.\"", png)
 	}
 	for i, e := range entries {
 		d := got.SignedDocuments[i]
@@ -201,4 +211,18 @@ func TestSignDocumentsSpecExampleVerified(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustVerify(t, verifier, original, signed, "--page", "0", "--rect", "300,300,500,150")
+}
+
+// mustPNG returns a small PNG image.
+func mustPNG(t *testing.T) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i)
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
