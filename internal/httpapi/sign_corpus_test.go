@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"sello/internal/ca"
@@ -225,4 +227,63 @@ func mustPNG(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// TestSignDocumentsConcurrentPAdES sends 16 requests at once through the
+// real signer, each with two corpus documents, and checks every signed file
+// extends its original.
+func TestSignDocumentsConcurrentPAdES(t *testing.T) {
+	t.Parallel()
+	dir := corpus.Dir(t)
+	names := []string{"s01-google-docs.pdf", "s07-pdf20-simple.pdf", "s13-hybrid-xref-msword-style.pdf", "s21-qdf.pdf"}
+	docs := make(map[string][]byte)
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs[n] = b
+	}
+	env := mustPAdESEnv(t, SignHandlerOptions{})
+	const clients = 16
+	errs := make(chan error, clients)
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Go(func() {
+			pair := []string{names[c%len(names)], names[(c+1)%len(names)]}
+			var fields []field
+			for i, n := range pair {
+				fields = append(fields,
+					field{name: fmt.Sprintf("documentPairs[%d].referenceNumber", i), value: n},
+					field{name: fmt.Sprintf("documentPairs[%d].document", i), value: string(docs[n]), file: n})
+			}
+			body, ct := multipartBody(t, append(fields, field{name: "clientInfo", value: fmt.Sprint("tx-", c)}))
+			resp, b := env.post(t, body, ct)
+			if resp.StatusCode != http.StatusOK {
+				errs <- fmt.Errorf("client %d: status %d: %.300s", c, resp.StatusCode, b)
+				return
+			}
+			var r signResponse
+			if err := json.Unmarshal(b, &r); err != nil {
+				errs <- fmt.Errorf("client %d: %v", c, err)
+				return
+			}
+			for i, d := range r.SignedDocuments {
+				if d.Status != "SUCCESS" || d.ReferenceNumber != pair[i] {
+					errs <- fmt.Errorf("client %d document %d: %+v", c, i, d)
+					continue
+				}
+				signed, err := base64.StdEncoding.DecodeString(*d.SignedDocument)
+				if err != nil || !bytes.HasPrefix(signed, docs[pair[i]]) || len(signed) == len(docs[pair[i]]) {
+					errs <- fmt.Errorf("client %d document %d: signed file does not extend its original (%v)", c, i, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	mustEmptyDir(t, env.tempDir)
 }
