@@ -37,6 +37,9 @@ type SignHandlerOptions struct {
 	Signer BatchSigner
 	// Logger receives one line per service fault; nil discards.
 	Logger *slog.Logger
+	// Metrics, when not nil, counts each document by status and
+	// errorReason, with its size and signing time.
+	Metrics *Metrics
 
 	// TempDir holds documents larger than MemoryThreshold while a request
 	// runs; empty means os.TempDir(). The files are unlinked as soon as they
@@ -66,6 +69,7 @@ type SignHandlerOptions struct {
 type signHandler struct {
 	signer     BatchSigner
 	logger     *slog.Logger
+	metrics    *Metrics
 	forms      *formReader
 	results    resultWriter
 	retryAfter time.Duration
@@ -97,6 +101,7 @@ func NewSignHandler(opts SignHandlerOptions) http.Handler {
 	return &signHandler{
 		signer:     opts.Signer,
 		logger:     logger,
+		metrics:    opts.Metrics,
 		forms:      &formReader{limits: limits, tempDir: tempDir, budget: semaphore.NewWeighted(budget), buffers: &sync.Pool{}},
 		results:    newResultWriter(simdBase64),
 		retryAfter: time.Duration(orDefault(int64(opts.RetryAfter), int64(time.Second))),
@@ -150,6 +155,14 @@ func (h *signHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, requestID, principal, err)
 		return
 	}
+	signed := 0
+	for i, res := range results {
+		if res.Status == signing.StatusSuccess {
+			signed++
+		}
+		h.metrics.ObserveDocument(string(res.Status), res.ErrorReason, req.Documents[i].Size, res.Elapsed)
+	}
+	noteDocuments(ctx, signed, len(results)-signed)
 	if err := h.results.write(w, results); err != nil {
 		// The status line is gone: drop the connection so that the client
 		// sees a broken response rather than a truncated document.

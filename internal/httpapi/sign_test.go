@@ -23,6 +23,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"sello/internal/auth"
 	"sello/internal/identity"
@@ -975,5 +976,29 @@ func TestSignDocumentsTokenExpired(t *testing.T) {
 	resp, b := env.post(t, body, ct)
 	if resp.StatusCode != http.StatusForbidden || mustDecode[errorBody](t, b).Error != "Token expired." {
 		t.Errorf("got %d %s, want 403 \"Token expired.\"", resp.StatusCode, b)
+	}
+}
+
+func TestSignDocumentsMetrics(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	env := mustSignEnv(t, envOptions{handler: SignHandlerOptions{Metrics: NewMetrics(reg)}})
+	fields := append(docFields([]int{0, 1}),
+		field{name: "documentPairs[2].referenceNumber", value: "png"},
+		field{name: "documentPairs[2].document", value: "\x89PNG\r\n\x1a\n", file: "p.pdf"},
+		field{name: "clientInfo", value: "tx"})
+	body, ct := multipartBody(t, fields)
+	if resp, b := env.post(t, body, ct); resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	got := mustGather(t, reg)
+	want := map[string]float64{
+		"sello_documents_total{reason=,status=SUCCESS}":                             2,
+		"sello_documents_total{reason=The document is not a PDF file.,status=FAIL}": 1,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v (all: %v)", k, got[k], v, got)
+		}
 	}
 }

@@ -205,6 +205,9 @@ type Result struct {
 	ErrorReason string
 	// Signed is the signed document; nil when Status is StatusFail.
 	Signed SignedDocument
+	// Elapsed is the time spent hashing and signing the document; zero
+	// when the batch failed before signing (identity refused).
+	Elapsed time.Duration
 }
 
 // Sign signs the documents of req and returns one Result per document, in
@@ -273,10 +276,12 @@ func (s *Service) Sign(ctx context.Context, req Request) ([]Result, error) {
 	g.SetLimit(int(weight))
 	for i, doc := range req.Documents {
 		g.Go(func() error {
+			start := time.Now()
 			res, entry, err := s.signOne(gctx, doc, opts)
 			if err != nil {
 				return fmt.Errorf("sign document %d: %w", i, err)
 			}
+			res.Elapsed = time.Since(start)
 			res.DocumentID, entry.DocumentID = ids[i], ids[i]
 			entry.RequestID, entry.ClientID = req.RequestID, req.ClientID
 			entry.Account, entry.Project = req.Account, req.Project

@@ -474,3 +474,17 @@ func mustCA(t *testing.T) *ca.CA {
 	}
 	return ca.New(priv, cert, ca.Options{Country: "CO"})
 }
+
+func TestSignReportsElapsed(t *testing.T) {
+	t.Parallel()
+	s := newTestService(t, Options{Audit: &memAudit{}})
+	got, err := s.Sign(t.Context(), Request{ClientInfo: "tx", Documents: docs("%PDF-1.7 a", "%PDF-1.7 b")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range got {
+		if r.Elapsed <= 0 {
+			t.Errorf("result %d: Elapsed = %v, want the time spent signing", i, r.Elapsed)
+		}
+	}
+}
