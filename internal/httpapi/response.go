@@ -130,7 +130,11 @@ func newResultWriter(encode encodeFunc) resultWriter {
 // write writes results to w. An error means the body is incomplete and the
 // connection must be dropped: the status line is already sent.
 func (rw resultWriter) write(w http.ResponseWriter, results []signing.Result) error {
-	w.Header().Set("Content-Type", "application/json")
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	// Signed documents are per-request results: never cached.
+	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	bufs := rw.bufs.Get().(*responseBuffers)
 	defer func() {

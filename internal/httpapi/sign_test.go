@@ -383,8 +383,13 @@ func TestSignDocumentsBatches(t *testing.T) {
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("status = %d, body %s", resp.StatusCode, b)
 			}
-			if got := resp.Header.Get("Content-Type"); got != "application/json" {
-				t.Errorf("Content-Type = %q", got)
+			for k, want := range map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"} {
+				if got := resp.Header.Get(k); got != want {
+					t.Errorf("%s = %q, want %q", k, got, want)
+				}
+			}
+			if resp.Header.Get("X-Request-Id") == "" {
+				t.Error("no X-Request-Id")
 			}
 			got := mustDecode[signResponse](t, b)
 			if len(got.SignedDocuments) != n {
