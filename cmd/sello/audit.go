@@ -39,12 +39,15 @@ type auditJSON struct {
 	ReferenceNumber      string    `json:"reference_number"`
 	Status               string    `json:"status"`
 	ErrorReason          string    `json:"error_reason,omitempty"`
+	Detail               string    `json:"detail,omitempty"`
 	RequestID            string    `json:"request_id"`
 	ClientID             string    `json:"client_id"`
 	Account              string    `json:"account"`
 	Project              string    `json:"project"`
 	SignerName           string    `json:"signer_name,omitempty"`
 	SignerIdentification string    `json:"signer_identification,omitempty"`
+	SignerSource         string    `json:"signer_source,omitempty"`
+	TransactionNumber    string    `json:"transaction_number,omitempty"`
 	CertificateSerial    string    `json:"certificate_serial,omitempty"`
 	OriginalSHA256       string    `json:"original_sha256"`
 	SignedSHA256         string    `json:"signed_sha256,omitempty"`
@@ -132,9 +135,10 @@ func auditList(ctx context.Context, dataDir string, q signing.AuditQuery, asJSON
 		for _, e := range entries {
 			out = append(out, auditJSON{
 				Time: e.Time, DocumentID: e.DocumentID, ReferenceNumber: e.ReferenceNumber,
-				Status: string(e.Status), ErrorReason: e.ErrorReason, RequestID: e.RequestID,
+				Status: string(e.Status), ErrorReason: e.ErrorReason, Detail: e.Detail, RequestID: e.RequestID,
 				ClientID: e.ClientID, Account: e.Account, Project: e.Project,
 				SignerName: e.SignerName, SignerIdentification: e.SignerIdentification,
+				SignerSource: e.SignerSource, TransactionNumber: e.TransactionNumber,
 				CertificateSerial: e.CertificateSerial,
 				OriginalSHA256:    e.OriginalSHA256, SignedSHA256: e.SignedSHA256,
 			})
@@ -153,6 +157,9 @@ func auditList(ctx context.Context, dataDir string, q signing.AuditQuery, asJSON
 		reason := e.ErrorReason
 		if reason == "" {
 			reason = "-"
+		}
+		if e.Detail != "" {
+			reason += " [" + oneLine(e.Detail) + "]"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			e.Time.UTC().Format(time.RFC3339), e.DocumentID, oneLine(e.ReferenceNumber), e.Status,

@@ -44,6 +44,15 @@ type AuditEntry struct {
 	Status         Status
 	// ErrorReason is the errorReason sent to the client, empty on success.
 	ErrorReason string
+	// Detail says, for a document that failed, exactly why: the identity
+	// rule that refused the signer, or the error behind ErrorReason. It is
+	// never sent to the client.
+	Detail string
+	// SignerSource is "transaction" when the signer was found through an
+	// identity-validation transaction (TransactionNumber), "client" when
+	// the API client gave the signer's data itself.
+	SignerSource      string
+	TransactionNumber string
 	// Time is when the document's outcome was decided.
 	Time time.Time
 }

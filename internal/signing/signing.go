@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/sha256"
-	"encoding"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -97,6 +96,12 @@ type Options struct {
 	// failing with ErrOverloaded; zero means 2 s.
 	QueueTimeout time.Duration
 
+	// UnavailableIsFault makes an identity provider that cannot answer a
+	// fault of the service (ErrIdentityUnavailable, answered with 500)
+	// instead of failing every document with the identity errorReason,
+	// which is the default.
+	UnavailableIsFault bool
+
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 	// NewID returns a new document identifier; nil means a UUIDv7.
@@ -115,8 +120,10 @@ type Service struct {
 	maxSigning   int
 	perBatch     int
 	queueTimeout time.Duration
-	now          func() time.Time
-	newID        func() (string, error)
+	// unavailableIsFault: see Options.UnavailableIsFault.
+	unavailableIsFault bool
+	now                func() time.Time
+	newID              func() (string, error)
 }
 
 // New returns a Service. It fails when a required option is missing.
@@ -125,17 +132,18 @@ func New(opts Options) (*Service, error) {
 		return nil, errors.New("signing: Identity, Keys and Audit are required")
 	}
 	s := &Service{
-		identity:     opts.Identity,
-		keys:         opts.Keys,
-		audit:        opts.Audit,
-		sign:         opts.Sign,
-		hash:         opts.Hash,
-		pss:          opts.PSS,
-		maxSigning:   opts.MaxSigning,
-		perBatch:     opts.MaxSigningPerBatch,
-		queueTimeout: opts.QueueTimeout,
-		now:          opts.Now,
-		newID:        opts.NewID,
+		identity:           opts.Identity,
+		keys:               opts.Keys,
+		audit:              opts.Audit,
+		sign:               opts.Sign,
+		hash:               opts.Hash,
+		pss:                opts.PSS,
+		maxSigning:         opts.MaxSigning,
+		perBatch:           opts.MaxSigningPerBatch,
+		queueTimeout:       opts.QueueTimeout,
+		unavailableIsFault: opts.UnavailableIsFault,
+		now:                opts.Now,
+		newID:              opts.NewID,
 	}
 	if s.sign == nil {
 		s.sign = PAdES
@@ -232,7 +240,7 @@ func (s *Service) Sign(ctx context.Context, req Request) ([]Result, error) {
 
 	signer, err := s.identity.Check(ctx, req.Account, req.ClientInfo)
 	if err != nil {
-		if !refused(err) {
+		if !s.refused(err) {
 			return nil, fmt.Errorf("check identity: %w", err)
 		}
 		return s.failAll(ctx, req, ids, err)
@@ -286,6 +294,7 @@ func (s *Service) Sign(ctx context.Context, req Request) ([]Result, error) {
 			entry.RequestID, entry.ClientID = req.RequestID, req.ClientID
 			entry.Account, entry.Project = req.Account, req.Project
 			entry.SignerName, entry.SignerIdentification = signer.Name, signer.Identification()
+			entry.SignerSource, entry.TransactionNumber = signer.Source, signer.Transaction
 			entry.CertificateSerial = serial
 			results[i], entries[i] = res, entry
 			return nil
@@ -303,11 +312,12 @@ func (s *Service) Sign(ctx context.Context, req Request) ([]Result, error) {
 	return results, nil
 }
 
-// refused reports whether err is the identity check refusing the signer, as
-// opposed to the check being unable to answer.
-func refused(err error) bool {
+// refused reports whether err fails the batch's documents with the identity
+// errorReason: the identity check refused the signer, or could not answer
+// and the service is not configured to treat that as its own fault.
+func (s *Service) refused(err error) bool {
 	var re *identity.RuleError
-	if errors.As(err, &re) && re.Rule == identity.RuleUnavailable {
+	if s.unavailableIsFault && errors.As(err, &re) && re.Rule == identity.RuleUnavailable {
 		return false
 	}
 	return errors.Is(err, identity.ErrNotValidated)
@@ -328,7 +338,7 @@ func (s *Service) consume(ctx context.Context, account string, signer *identity.
 	if err == nil {
 		return nil
 	}
-	if !refused(err) {
+	if !s.refused(err) {
 		return fmt.Errorf("consume transaction: %w", err)
 	}
 	reason, ok := Reason(err)
@@ -339,6 +349,7 @@ func (s *Service) consume(ctx context.Context, account string, signer *identity.
 		if results[i].Status == StatusSuccess {
 			results[i] = Result{ReferenceNumber: results[i].ReferenceNumber, DocumentID: results[i].DocumentID, Status: StatusFail, ErrorReason: reason}
 			entries[i].Status, entries[i].ErrorReason, entries[i].SignedSHA256 = StatusFail, reason, ""
+			entries[i].Detail = err.Error()
 		}
 	}
 	return nil
@@ -390,6 +401,7 @@ func (s *Service) failAll(ctx context.Context, req Request, ids []string, cause 
 			OriginalSHA256:  hex.EncodeToString(sum.Sum(nil)),
 			Status:          StatusFail,
 			ErrorReason:     reason,
+			Detail:          cause.Error(),
 			Time:            s.now(),
 		}
 	}
@@ -404,12 +416,6 @@ func (s *Service) failAll(ctx context.Context, req Request, ids []string, cause 
 func (s *Service) signOne(ctx context.Context, doc Document, opts pades.Options) (Result, AuditEntry, error) {
 	res := Result{ReferenceNumber: doc.ReferenceNumber}
 	entry := AuditEntry{ReferenceNumber: doc.ReferenceNumber}
-	orig, err := digest(doc)
-	if err != nil {
-		return res, entry, fmt.Errorf("hash original: %w", err)
-	}
-	entry.OriginalSHA256 = hex.EncodeToString(orig.Sum(nil))
-
 	signed, err := s.sign(ctx, doc.Content, doc.Size, opts)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -419,15 +425,21 @@ func (s *Service) signOne(ctx context.Context, doc Document, opts pades.Options)
 		if !ok {
 			return res, entry, err
 		}
+		orig, herr := digest(doc)
+		if herr != nil {
+			return res, entry, fmt.Errorf("hash original: %w", herr)
+		}
+		entry.OriginalSHA256 = hex.EncodeToString(orig.Sum(nil))
 		res.Status, res.ErrorReason = StatusFail, reason
-		entry.Status, entry.ErrorReason = StatusFail, reason
+		entry.Status, entry.ErrorReason, entry.Detail = StatusFail, reason, err.Error()
 		entry.Time = s.now()
 		return res, entry, nil
 	}
-	sum, err := signedDigest(orig, doc.Size, signed)
+	orig, sum, err := digests(doc, signed)
 	if err != nil {
-		return res, entry, fmt.Errorf("hash signed document: %w", err)
+		return res, entry, fmt.Errorf("hash documents: %w", err)
 	}
+	entry.OriginalSHA256 = hex.EncodeToString(orig)
 	res.Status, res.Signed = StatusSuccess, signed
 	entry.Status, entry.SignedSHA256 = StatusSuccess, hex.EncodeToString(sum)
 	entry.Time = s.now()
@@ -443,26 +455,24 @@ func digest(doc Document) (hash.Hash, error) {
 	return h, nil
 }
 
-// signedDigest returns the SHA-256 digest of signed. A *pades.Signed is the
-// original bytes followed by its tail, so the digest of the original (orig,
-// not yet finalised) is continued over the tail instead of reading the
-// original a second time.
-func signedDigest(orig hash.Hash, size int64, signed SignedDocument) ([]byte, error) {
-	if p, ok := signed.(*pades.Signed); ok && p.Size() == size+int64(len(p.Tail)) {
-		state, err := orig.(encoding.BinaryMarshaler).MarshalBinary()
-		if err != nil {
-			return nil, err
-		}
-		h := sha256.New()
-		if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state); err != nil {
-			return nil, err
-		}
-		h.Write(p.Tail)
-		return h.Sum(nil), nil
+// digests returns the SHA-256 digests of the original and of the signed
+// document. A signed document that reports them (a *pades.Signed kept the
+// state of its own SHA-256 pass) costs no further read; otherwise both are
+// read once.
+func digests(doc Document, signed SignedDocument) (orig, sum []byte, err error) {
+	if d, ok := signed.(interface {
+		Digests() (original, signed []byte, err error)
+	}); ok {
+		return d.Digests()
 	}
-	h := sha256.New()
+	h, err := digest(doc)
+	if err != nil {
+		return nil, nil, err
+	}
+	orig = h.Sum(nil)
+	h = sha256.New()
 	if _, err := signed.WriteTo(h); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return h.Sum(nil), nil
+	return orig, h.Sum(nil), nil
 }

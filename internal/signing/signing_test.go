@@ -14,13 +14,13 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"sello/internal/ca"
 	"sello/internal/identity"
@@ -213,6 +213,7 @@ func TestSignBatch(t *testing.T) {
 			DocumentID: fmt.Sprintf("doc%03d", i+1), RequestID: "req-1",
 			ReferenceNumber: fmt.Sprintf("ref%d", i), ClientID: "client-1", Account: "acc", Project: "proj",
 			SignerName: "José Núñez", SignerIdentification: "CC 1020304050", CertificateSerial: "abc123",
+			SignerSource: "transaction", TransactionNumber: "tx-1",
 			OriginalSHA256: hexSHA256(c), SignedSHA256: hexSHA256(c + tail),
 			Status: StatusSuccess, Time: fixedTime,
 		})
@@ -231,6 +232,9 @@ func TestSignIdentityNotValidated(t *testing.T) {
 		{"check refuses", fakeIdentity{err: &identity.RuleError{Rule: identity.RuleExpired}}},
 		{"check refuses, wrapped sentinel", fakeIdentity{err: fmt.Errorf("tx-9: %w", identity.ErrNotValidated)}},
 		{"consumed by another request", fakeIdentity{signer: testSigner(), consumeErr: &identity.RuleError{Rule: identity.RuleConsumed, Err: identity.ErrConsumed}}},
+		// The default: a provider that cannot answer fails the documents,
+		// it is not a fault of the service (issue 5).
+		{"provider unavailable", fakeIdentity{err: &identity.RuleError{Rule: identity.RuleUnavailable, Err: errors.New("provider down")}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -255,6 +259,9 @@ func TestSignIdentityNotValidated(t *testing.T) {
 				if e.Status != StatusFail || e.ErrorReason != "Identity validation error." || e.SignedSHA256 != "" || e.OriginalSHA256 != hexSHA256([]string{"a", "b"}[i]) {
 					t.Errorf("audit entry %d = %+v, want FAIL with the original's digest only", i, e)
 				}
+				if e.Detail == "" {
+					t.Errorf("audit entry %d has no detail: the rule that refused must be recorded", i)
+				}
 			}
 		})
 	}
@@ -270,8 +277,8 @@ func TestSignFaults(t *testing.T) {
 		wantErr error
 	}{
 		{"identity provider down", Options{Identity: fakeIdentity{err: errStore}}, docs("a"), errStore},
-		{"identity provider unavailable", Options{Identity: fakeIdentity{err: &identity.RuleError{Rule: identity.RuleUnavailable, Err: errStore}}}, docs("a"), errStore},
-		{"consume unavailable", Options{Identity: fakeIdentity{signer: testSigner(), consumeErr: &identity.RuleError{Rule: identity.RuleUnavailable, Err: errStore}}}, docs("a"), errStore},
+		{"identity provider unavailable, configured as a fault", Options{UnavailableIsFault: true, Identity: fakeIdentity{err: &identity.RuleError{Rule: identity.RuleUnavailable, Err: errStore}}}, docs("a"), errStore},
+		{"consume unavailable, configured as a fault", Options{UnavailableIsFault: true, Identity: fakeIdentity{signer: testSigner(), consumeErr: &identity.RuleError{Rule: identity.RuleUnavailable, Err: errStore}}}, docs("a"), errStore},
 		{"key unavailable", Options{Keys: fakeKeys{err: keys.ErrUnavailable}}, docs("a"), keys.ErrUnavailable},
 		{"audit down", Options{Audit: &memAudit{err: errStore}}, docs("a", "b"), errStore},
 		{"signing fault in one document", Options{}, docs("a", "FAULT", "c"), errFault},
@@ -364,21 +371,18 @@ func TestSignConcurrencyBound(t *testing.T) {
 	}
 }
 
-func TestSignedDigestOfPAdES(t *testing.T) {
+func TestDigestsWithoutPAdES(t *testing.T) {
 	t.Parallel()
-	// A *pades.Signed that nobody built has no source: the digest must come
-	// from the original's running hash and the tail alone.
-	orig := "%PDF-1.7 original"
-	h := sha256.New()
-	h.Write([]byte(orig))
-	p := &pades.Signed{Tail: []byte("tail")}
-	got, err := signedDigest(h, 0, p)
+	// A signed document that does not report its digests is read: the
+	// original from the request, the result through WriteTo.
+	doc := Document{Content: strings.NewReader("original"), Size: int64(len("original"))}
+	orig, sum, err := digests(doc, &fakeSigned{src: doc.Content, size: doc.Size, tail: []byte("+tail")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := sha256.Sum256([]byte(orig + "tail"))
-	if diff := cmp.Diff(want[:], got, cmpopts.EquateEmpty()); diff != "" {
-		t.Errorf("digest (-want +got):\n%s", diff)
+	wantO, wantS := sha256.Sum256([]byte("original")), sha256.Sum256([]byte("original+tail"))
+	if diff := cmp.Diff([][]byte{wantO[:], wantS[:]}, [][]byte{orig, sum}); diff != "" {
+		t.Errorf("digests (-want +got):\n%s", diff)
 	}
 }
 

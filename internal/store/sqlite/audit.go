@@ -29,8 +29,9 @@ func (d *DB) Record(ctx context.Context, entries []signing.AuditEntry) (err erro
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit_log (
 	document_id, request_id, reference_number, client_id, account, project,
 	signer_name, signer_identification, certificate_serial,
-	original_sha256, signed_sha256, status, error_reason, created_at
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	original_sha256, signed_sha256, status, error_reason, created_at,
+	detail, signer_source, transaction_number
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("sqlite: record audit: %w", err)
 	}
@@ -40,6 +41,7 @@ func (d *DB) Record(ctx context.Context, entries []signing.AuditEntry) (err erro
 			e.DocumentID, e.RequestID, e.ReferenceNumber, e.ClientID, e.Account, e.Project,
 			e.SignerName, e.SignerIdentification, e.CertificateSerial,
 			e.OriginalSHA256, e.SignedSHA256, string(e.Status), e.ErrorReason, e.Time.UnixNano(),
+			e.Detail, e.SignerSource, e.TransactionNumber,
 		); err != nil {
 			return fmt.Errorf("sqlite: record audit entry %s: %w", e.DocumentID, err)
 		}
@@ -67,7 +69,8 @@ func (d *DB) ListAudit(ctx context.Context, q signing.AuditQuery) ([]signing.Aud
 	}
 	query := `SELECT document_id, request_id, reference_number, client_id, account, project,
 	signer_name, signer_identification, certificate_serial,
-	original_sha256, signed_sha256, status, error_reason, created_at
+	original_sha256, signed_sha256, status, error_reason, created_at,
+	detail, signer_source, transaction_number
 FROM audit_log`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
@@ -91,7 +94,8 @@ FROM audit_log`
 		)
 		if err := rows.Scan(&e.DocumentID, &e.RequestID, &e.ReferenceNumber, &e.ClientID, &e.Account, &e.Project,
 			&e.SignerName, &e.SignerIdentification, &e.CertificateSerial,
-			&e.OriginalSHA256, &e.SignedSHA256, &status, &e.ErrorReason, &nanos); err != nil {
+			&e.OriginalSHA256, &e.SignedSHA256, &status, &e.ErrorReason, &nanos,
+			&e.Detail, &e.SignerSource, &e.TransactionNumber); err != nil {
 			return nil, fmt.Errorf("sqlite: list audit: %w", err)
 		}
 		e.Status = signing.Status(status)

@@ -29,11 +29,13 @@ func auditEntry(i int, ref string, at time.Time, status signing.Status) signing.
 		ReferenceNumber: ref, ClientID: "client-1", Account: "ACME", Project: "p1",
 		SignerName: "José Núñez", SignerIdentification: "CC 1020304050", CertificateSerial: "abc123",
 		OriginalSHA256: fmt.Sprintf("%064x", i), Status: status, Time: at,
+		SignerSource: "transaction", TransactionNumber: "7f3a9c",
 	}
 	if status == signing.StatusSuccess {
 		e.SignedSHA256 = fmt.Sprintf("%064x", i+1000)
 	} else {
 		e.ErrorReason = "Identity validation error."
+		e.Detail = "identity: transaction expired (rule expired)"
 	}
 	return e
 }
