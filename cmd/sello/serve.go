@@ -127,6 +127,7 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, log *slog.
 		SignDocuments: httpapi.NewSignHandler(httpapi.SignHandlerOptions{
 			Signer:           svc,
 			Logger:           log,
+			Metrics:          metrics,
 			TempDir:          cfg.Sign.TempDir,
 			MaxDocumentBytes: int64(cfg.Sign.MaxDocumentBytes),
 			MaxRequestBytes:  int64(cfg.Sign.MaxRequestBytes),
@@ -336,6 +337,9 @@ func newSigningService(ctx context.Context, cfg *config.Config, db *sqlite.DB, l
 		PSS:          cfg.Sign.RSAPSS,
 		MaxSigning:   cfg.Sign.MaxConcurrent,
 		QueueTimeout: cfg.Sign.QueueTimeout,
+		// A provider that cannot answer fails the documents (issue 5);
+		// the log still says which rule through the audit detail.
+		UnavailableIsFault: false,
 	})
 	if err != nil {
 		return nil, nil, closeAll, err
