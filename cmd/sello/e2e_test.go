@@ -11,9 +11,11 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -318,5 +320,58 @@ func TestSealMode(t *testing.T) {
 	}
 	if cn := sigs[0].Signer.Subject.CommonName; cn != "ACME Corp Seal" || sigs[0].Name != "José Núñez" {
 		t.Errorf("signed by %q with /Name %q, want the seal and the person", cn, sigs[0].Name)
+	}
+}
+
+// TestHTTPIdentityProvider signs through an external identity-validation
+// service that answers, answers slowly, or fails: a healthy answer signs;
+// a slow or failing provider fails each document with the identity reason
+// within the configured timeout, never hanging the request.
+func TestHTTPIdentityProvider(t *testing.T) {
+	t.Parallel()
+	pdf := mustReadFile(t, filepath.Join(corpus.Dir(t), "s07-pdf20-simple.pdf"))
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer provider-secret" {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		switch path.Base(r.URL.Path) {
+		case "slow":
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		case "broken":
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"number": %q, "account": "ACME", "status": "approved", "name": "José Núñez", "idType": "CC", "idNumber": "1020304050"}`, path.Base(r.URL.Path))
+	}))
+	t.Cleanup(provider.Close)
+	credential := filepath.Join(t.TempDir(), "credential")
+	if err := os.WriteFile(credential, []byte("provider-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, dir := startServe(t, "-identity-provider=http", "-identity-url="+provider.URL,
+		"-identity-credential-file="+credential, "-identity-timeout=300ms", "-identity-max-retries=1")
+	api := newAPIClient(t, base, dir, "ACME", "payroll")
+
+	for _, tc := range []struct{ number, status string }{
+		{"good", "SUCCESS"}, {"slow", "FAIL"}, {"broken", "FAIL"},
+	} {
+		// The slow provider never answers until the test ends: only the
+		// configured timeout lets this request finish.
+		res := api.sign(t, tc.number, pdf)
+		d := res.SignedDocuments[0]
+		if d.Status != tc.status {
+			t.Errorf("transaction %s: %s %v, want %s", tc.number, d.Status, d.ErrorReason, tc.status)
+		}
+		if tc.status == "FAIL" && (d.ErrorReason == nil || *d.ErrorReason != "Identity validation error.") {
+			t.Errorf("transaction %s: errorReason %v, want the identity reason", tc.number, d.ErrorReason)
+		}
 	}
 }
