@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -220,11 +221,13 @@ func wireSign(ctx context.Context, src io.ReaderAt, size int64, opts pades.Optio
 
 // wireEnv is the server wired with the real token service, SQLite store,
 // sign handler and signing service (with a fake signature), on a loopback
-// port, plus the routes of this file.
+// port.
 type wireEnv struct {
 	url              string
 	clientID, secret string
 	account, project string
+	server           *Server
+	ready            atomic.Bool // what the readiness check reports
 }
 
 func mustWireEnv(t testing.TB) *wireEnv {
@@ -261,23 +264,25 @@ func mustWireEnv(t testing.TB) *wireEnv {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
+	env.ready.Store(true)
 	api, err := New(Options{
 		Auth:           tokens,
 		Issuer:         env.url,
 		SignDocuments:  NewSignHandler(SignHandlerOptions{Signer: svc, TempDir: t.TempDir(), MaxDocuments: 3}),
 		Metrics:        NewMetrics(reg),
 		MetricsHandler: MetricsHandler(reg),
+		Ready: []ReadyCheck{{Name: "store", Check: func(context.Context) error {
+			if !env.ready.Load() {
+				return errors.New("wire test: the store is down")
+			}
+			return nil
+		}}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Until the server mounts them itself, the routes of this file are
-	// mounted beside it, behind the request-id middleware as they will be.
-	mux := http.NewServeMux()
-	mux.Handle("/", api)
-	mux.Handle("/openapi.json", withRequestID(allow(OpenAPIHandler(), http.MethodGet, http.MethodHead)))
-	mux.Handle("/docs", withRequestID(allow(DocsHandler(), http.MethodGet, http.MethodHead)))
-	hs.Config.Handler = mux
+	env.server = api
+	hs.Config.Handler = api
 	hs.Start()
 	t.Cleanup(hs.Close)
 	return env
@@ -521,11 +526,19 @@ func TestOpenAPIResponses(t *testing.T) {
 	send(http.MethodPost, "/sign-documents", http.Header{"Authorization": {"Bearer not-a-jwt"}, "X-Account-Id": {env.account}, "X-Project-Id": {env.project}}, nil)
 	send(http.MethodGet, "/sign-documents", nil, nil)
 
-	// Discovery, health and the routes of this file.
-	for _, path := range []string{"/.well-known/openid-configuration", "/.well-known/jwks.json", "/healthz", "/openapi.json", "/docs", "/metrics"} {
+	// Discovery, health, readiness, metrics and this description.
+	for _, path := range []string{"/.well-known/openid-configuration", "/.well-known/jwks.json", "/healthz", "/readyz", "/openapi.json", "/docs", "/metrics"} {
 		send(http.MethodGet, path, nil, nil)
 	}
 	send(http.MethodPost, "/healthz", nil, nil)
+	env.ready.Store(false)
+	send(http.MethodGet, "/readyz", nil, nil)
+
+	// Shutting down: every route answers 503.
+	env.server.Drain()
+	send(http.MethodPost, "/token", formHeader, form(url.Values{"client_id": {env.clientID}, "client_secret": {env.secret}, "grant_type": {"client_credentials"}}))
+	send(http.MethodGet, "/healthz", nil, nil)
+	send(http.MethodGet, "/openapi.json", nil, nil)
 
 	vt.mu.Lock()
 	defer vt.mu.Unlock()
@@ -538,6 +551,7 @@ func TestOpenAPIResponses(t *testing.T) {
 		"POST /sign-documents 403", "POST /sign-documents 413", "POST /sign-documents 500", "GET /sign-documents 405",
 		"GET /.well-known/openid-configuration 200", "GET /.well-known/jwks.json 200", "GET /healthz 200",
 		"GET /openapi.json 200", "GET /docs 200", "GET /metrics 200", "POST /healthz 405",
+		"GET /readyz 200", "GET /readyz 503", "POST /token 503", "GET /healthz 503", "GET /openapi.json 503",
 	} {
 		if !slices.Contains(vt.seen, want) {
 			t.Errorf("no %q was checked; seen: %q", want, vt.seen)
