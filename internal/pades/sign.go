@@ -6,7 +6,9 @@ import (
 	"crypto/rand"
 	"encoding"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"math"
 	"strconv"
@@ -50,6 +52,17 @@ func Sign(ctx context.Context, src io.ReaderAt, size int64, opts Options) (*Sign
 		}
 		opts.Time = now()
 	}
+
+	// The digest of the original bytes does not depend on what is
+	// appended, so the one sequential pass over them runs while the
+	// structure is read and the update built; a refusal stops it.
+	stop := make(chan struct{})
+	defer close(stop)
+	hashed := make(chan hashResult, 1)
+	go func() {
+		h := opts.Hash.New()
+		hashed <- hashResult{h, hashPrefix(h, src, size, stop)}
+	}()
 
 	r, err := pdf.Open(src, size, nil)
 	if err != nil {
@@ -104,10 +117,11 @@ func Sign(ctx context.Context, src io.ReaderAt, size int64, opts Options) (*Sign
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	h := opts.Hash.New()
-	if err := hashPrefix(h, src, size); err != nil {
-		return nil, fmt.Errorf("pades: read document: %w", err)
+	res := <-hashed
+	if res.err != nil {
+		return nil, fmt.Errorf("pades: read document: %w", res.err)
 	}
+	h := res.h
 	var prefix []byte
 	if opts.Hash == crypto.SHA256 {
 		if m, ok := h.(encoding.BinaryMarshaler); ok {
@@ -139,11 +153,32 @@ func Sign(ctx context.Context, src io.ReaderAt, size int64, opts Options) (*Sign
 	return &Signed{src: src, size: size, Tail: tail, prefix: prefix}, nil
 }
 
-// hashPrefix feeds src[0:size] to h in one sequential pass.
-func hashPrefix(h io.Writer, src io.ReaderAt, size int64) error {
-	buf := make([]byte, max(min(size, 64<<10), 512))
-	_, err := io.CopyBuffer(h, io.NewSectionReader(src, 0, size), buf)
-	return err
+type hashResult struct {
+	h   hash.Hash
+	err error
+}
+
+// errStopped reports a digest pass abandoned because signing failed.
+var errStopped = errors.New("pades: digest abandoned")
+
+// hashPrefix feeds src[0:size] to h in one sequential pass, giving up when
+// stop is closed.
+func hashPrefix(h io.Writer, src io.ReaderAt, size int64, stop <-chan struct{}) error {
+	buf := make([]byte, max(min(size, 256<<10), 512))
+	for off := int64(0); off < size; {
+		select {
+		case <-stop:
+			return errStopped
+		default:
+		}
+		n, err := src.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
+		h.Write(buf[:n])
+		off += int64(n)
+		if err != nil && !(errors.Is(err, io.EOF) && off == size) {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkSignable refuses documents a new signature would damage.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // decodeLimits bound the output of stream filters.
@@ -84,7 +85,7 @@ func filterChain(r *Reader, d Dict) ([]Name, []Dict, error) {
 func decodeFilter(name Name, parms Dict, data []byte, lim decodeLimits) ([]byte, error) {
 	switch name {
 	case "FlateDecode", "Fl":
-		out, err := inflate(data, lim)
+		out, err := inflate(data, lim, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -97,32 +98,55 @@ func decodeFilter(name Name, parms Dict, data []byte, lim decodeLimits) ([]byte,
 	return nil, fmt.Errorf("%w: /%s", ErrUnsupportedFilter, name)
 }
 
+// inflaters keeps zlib decompressors for reuse: each holds about 40 KB of
+// tables, and signing decodes a few streams per document.
+var inflaters sync.Pool // of io.ReadCloser implementing zlib.Resetter
+
 // inflate decompresses zlib data (RFC 1950/1951) with bounded output. A
 // stream whose checksum or end is damaged keeps the bytes decoded so far,
-// as viewers do, as long as some bytes were produced.
-func inflate(data []byte, lim decodeLimits) ([]byte, error) {
-	zr, err := zlib.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("flate: %w", err)
+// as viewers do, as long as some bytes were produced. sizeHint, when
+// positive, is the expected decoded size.
+func inflate(data []byte, lim decodeLimits, sizeHint int) ([]byte, error) {
+	src := bytes.NewReader(data)
+	var zr io.ReadCloser
+	if z, ok := inflaters.Get().(io.ReadCloser); ok {
+		if err := z.(zlib.Resetter).Reset(src, nil); err != nil {
+			return nil, fmt.Errorf("flate: %w", err)
+		}
+		zr = z
+	} else {
+		z, err := zlib.NewReader(src)
+		if err != nil {
+			return nil, fmt.Errorf("flate: %w", err)
+		}
+		zr = z
 	}
-	defer zr.Close()
-	var out bytes.Buffer
-	buf := make([]byte, 32<<10)
+	defer func() {
+		zr.Close()
+		inflaters.Put(zr)
+	}()
+	if sizeHint <= 0 {
+		sizeHint = 4 * len(data)
+	}
+	out := make([]byte, 0, min(int64(sizeHint)+512, lim.maxBytes+1, 64<<20))
 	for {
-		n, err := zr.Read(buf)
-		out.Write(buf[:n])
-		if int64(out.Len()) > lim.maxBytes {
+		if len(out) == cap(out) {
+			out = append(out, 0)[:len(out)]
+		}
+		n, err := zr.Read(out[len(out):cap(out)])
+		out = out[:len(out)+n]
+		if int64(len(out)) > lim.maxBytes {
 			return nil, fmt.Errorf("%w: decoded stream over %d bytes", ErrLimit, lim.maxBytes)
 		}
-		if out.Len() > ratioFloor && int64(out.Len()) > lim.maxRatio*int64(len(data)+1) {
+		if len(out) > ratioFloor && int64(len(out)) > lim.maxRatio*int64(len(data)+1) {
 			return nil, fmt.Errorf("%w: decompression ratio over %d", ErrLimit, lim.maxRatio)
 		}
 		if err == io.EOF {
-			return out.Bytes(), nil
+			return out, nil
 		}
 		if err != nil {
-			if out.Len() > 0 && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, zlib.ErrChecksum)) {
-				return out.Bytes(), nil
+			if len(out) > 0 && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, zlib.ErrChecksum)) {
+				return out, nil
 			}
 			return nil, fmt.Errorf("flate: %w", err)
 		}
