@@ -122,7 +122,11 @@ func runClients(args []string, stdout, stderr io.Writer) int {
 
 	switch sub {
 	case "create":
-		c, secret, err := admin.CreateClient(ctx, auth.NewClient{Account: *account, Projects: projects, Name: *name})
+		var (
+			c      *auth.Client
+			secret string
+		)
+		c, secret, err = admin.CreateClient(ctx, auth.NewClient{Account: *account, Projects: projects, Name: *name})
 		if errors.Is(err, auth.ErrInvalidClient) {
 			fmt.Fprintf(stderr, "sello clients create: %v\n", strings.TrimPrefix(err.Error(), "auth: "))
 			return 2

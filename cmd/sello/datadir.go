@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"sello/internal/auth"
 	"sello/internal/store/sqlite"
@@ -39,24 +38,6 @@ func envOr(name, def string) string {
 func dataDirFlag(fs *flag.FlagSet) *string {
 	return fs.String("data-dir", envOr("SELLO_DATA_DIR", defaultDataDir),
 		"data directory holding the database and keys (env SELLO_DATA_DIR)")
-}
-
-// durationFlag defines a duration flag whose default comes from the
-// environment variable env when set. A malformed variable is reported by
-// the returned check function, so that it fails like a malformed flag.
-func durationFlag(fs *flag.FlagSet, name, env string, def time.Duration, usage string) (*time.Duration, func() error) {
-	v := def
-	var envErr error
-	if s := os.Getenv(env); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			envErr = fmt.Errorf("%s=%q: %w", env, s, err)
-		} else {
-			v = d
-		}
-	}
-	p := fs.Duration(name, v, usage+" (env "+env+")")
-	return p, func() error { return envErr }
 }
 
 // openStore opens (creating it if needed, mode 0700) the data directory

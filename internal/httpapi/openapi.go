@@ -279,9 +279,7 @@ func (doc *apiDoc) operation(method, path string, op *apiOperation) (docsOperati
 		if len(req) == 0 {
 			o.Auth = append(o.Auth, "none")
 		}
-		for _, name := range sortedKeys(req) {
-			o.Auth = append(o.Auth, name)
-		}
+		o.Auth = append(o.Auth, sortedKeys(req)...)
 	}
 	for _, prm := range op.Parameters {
 		o.Parameters = append(o.Parameters, docsField{
