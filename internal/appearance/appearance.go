@@ -78,6 +78,9 @@ func Build(a Adder, opts Options) (pdf.Ref, error) {
 	return b.Build(a, opts)
 }
 
+// minDeflate is the size from which a content stream is compressed.
+const minDeflate = 1024
+
 // Builder builds appearances like [Build], keeping its compressors for
 // reuse between calls. The zero value is ready to use, and a Builder is
 // safe for concurrent use.
@@ -104,9 +107,15 @@ func (b *Builder) Build(a Adder, opts Options) (pdf.Ref, error) {
 	}
 	defer b.writers.Put(zw)
 	z := deflater{zw}
-	content, err := z.deflate(l.content(f, opts.Width, opts.Height))
-	if err != nil {
-		return pdf.Ref{}, err
+	// A content stream of a few hundred bytes gains little from Flate and
+	// costs a compressor reset; only longer ones are compressed.
+	content := l.content(f, opts.Width, opts.Height)
+	var filter pdf.Object
+	if len(content) > minDeflate {
+		if content, err = z.deflate(content); err != nil {
+			return pdf.Ref{}, err
+		}
+		filter = pdf.Name("FlateDecode")
 	}
 	fontRef, err := f.add(a, z)
 	if err != nil {
@@ -123,7 +132,7 @@ func (b *Builder) Build(a Adder, opts Options) (pdf.Ref, error) {
 				"Font":    pdf.Dict{fontName: fontRef},
 				"ProcSet": pdf.Array{pdf.Name("PDF"), pdf.Name("Text")},
 			},
-			"Filter": pdf.Name("FlateDecode"),
+			"Filter": filter,
 		},
 		Raw: content,
 	}

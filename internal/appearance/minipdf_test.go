@@ -40,8 +40,15 @@ func (d *testDoc) stream(t *testing.T, r pdf.Ref) (*pdf.Stream, []byte) {
 	if !ok {
 		t.Fatalf("object %v is %T, want *pdf.Stream", r, d.get(t, r))
 	}
-	if s.Dict["Filter"] != pdf.Name("FlateDecode") {
-		t.Fatalf("stream %v has /Filter %v, want /FlateDecode", r, s.Dict["Filter"])
+	switch s.Dict["Filter"] {
+	case nil:
+		if len(s.Raw) > minDeflate {
+			t.Fatalf("stream %v of %d bytes is not compressed", r, len(s.Raw))
+		}
+		return s, s.Raw
+	case pdf.Name("FlateDecode"):
+	default:
+		t.Fatalf("stream %v has /Filter %v, want none or /FlateDecode", r, s.Dict["Filter"])
 	}
 	zr, err := zlib.NewReader(bytes.NewReader(s.Raw))
 	if err != nil {
