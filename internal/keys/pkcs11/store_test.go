@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,11 +24,12 @@ import (
 	p11 "github.com/miekg/pkcs11"
 
 	"sello/internal/keys"
+	"sello/internal/keys/pkcs11/softhsmtest"
 	"sello/internal/pkitest"
 )
 
 const (
-	softhsmModule = "/usr/lib/softhsm/libsofthsm2.so"
+	softhsmModule = softhsmtest.Module
 	userPIN       = "1234"
 	mainToken     = "sello"
 	reopenToken   = "reopen"
@@ -49,43 +49,13 @@ var softhsm struct {
 }
 
 func TestMain(m *testing.M) {
-	dir, skip := setUpSoftHSM()
+	dir, skip := softhsmtest.Setup([]string{mainToken, reopenToken, pinToken}, userPIN, "5678")
 	softhsm.dir, softhsm.skip = dir, skip
 	code := m.Run()
 	if dir != "" {
 		os.RemoveAll(dir)
 	}
 	os.Exit(code)
-}
-
-func setUpSoftHSM() (dir, skip string) {
-	util, err := exec.LookPath("softhsm2-util")
-	if err != nil {
-		return "", "softhsm2-util not found (install the softhsm2 package)"
-	}
-	if _, err := os.Stat(softhsmModule); err != nil {
-		return "", fmt.Sprintf("SoftHSM2 module: %v", err)
-	}
-	dir, err = os.MkdirTemp("", "sello-softhsm-")
-	if err != nil {
-		return "", err.Error()
-	}
-	tokens := filepath.Join(dir, "tokens")
-	conf := filepath.Join(dir, "softhsm2.conf")
-	if err := os.Mkdir(tokens, 0o700); err != nil {
-		return dir, err.Error()
-	}
-	if err := os.WriteFile(conf, []byte("directories.tokendir = "+tokens+"\nobjectstore.backend = file\nlog.level = ERROR\n"), 0o600); err != nil {
-		return dir, err.Error()
-	}
-	os.Setenv("SOFTHSM2_CONF", conf)
-	for _, label := range []string{mainToken, reopenToken, pinToken} {
-		out, err := exec.Command(util, "--init-token", "--free", "--label", label, "--pin", userPIN, "--so-pin", "5678").CombinedOutput()
-		if err != nil {
-			return dir, fmt.Sprintf("softhsm2-util --init-token: %v: %s", err, out)
-		}
-	}
-	return dir, ""
 }
 
 // mustSoftHSM skips the test when SoftHSM2 is not available, or fails it
