@@ -1,7 +1,6 @@
 package pdf
 
 import (
-	"bufio"
 	"errors"
 	"os"
 	"os/exec"
@@ -11,10 +10,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-// corpusDir holds the shared real-world PDFs; tests skip when it is absent.
-const corpusDir = "/work/shared/corpus"
+	"sello/internal/corpus"
+)
 
 // manifestRow is one line of the corpus MANIFEST.tsv.
 type manifestRow struct {
@@ -22,37 +20,17 @@ type manifestRow struct {
 	pages int // -1 when unknown
 }
 
+// mustManifest returns the corpus manifest, skipping the test when the
+// shared corpus is absent.
 func mustManifest(t testing.TB) []manifestRow {
 	t.Helper()
-	f, err := os.Open(filepath.Join(corpusDir, "MANIFEST.tsv"))
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("corpus not found at %s", corpusDir)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var rows []manifestRow
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for first := true; sc.Scan(); first = false {
-		if first {
-			continue
+	for _, e := range corpus.Manifest(t) {
+		n := e.Pages
+		if n == 0 {
+			n = -1
 		}
-		cols := strings.Split(sc.Text(), "\t")
-		if len(cols) < 5 {
-			continue
-		}
-		n := -1
-		if f := strings.Fields(cols[4]); len(f) > 0 {
-			if v, err := strconv.Atoi(f[0]); err == nil {
-				n = v
-			}
-		}
-		rows = append(rows, manifestRow{file: cols[0], pages: n})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+		rows = append(rows, manifestRow{file: e.File, pages: n})
 	}
 	return rows
 }
@@ -119,7 +97,7 @@ func TestCorpus(t *testing.T) {
 		t.Run(row.file, func(t *testing.T) {
 			t.Parallel()
 			tc := tests[row.file]
-			r, err := mustOpenFile(t, filepath.Join(corpusDir, row.file))
+			r, err := mustOpenFile(t, filepath.Join(corpus.Dir(t), row.file))
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
 					t.Fatalf("Open() error = %v, want %v", err, tc.wantErr)
@@ -187,7 +165,7 @@ func TestCorpusQPDF(t *testing.T) {
 	for _, name := range []string{"s03-pdflatex-forms.pdf", "s05-linearized-3heights.pdf", "s13-hybrid-xref-msword-style.pdf", "s18-quartz-incremental.pdf", "s28-multi-incremental.pdf"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			path := filepath.Join(corpusDir, name)
+			path := filepath.Join(corpus.Dir(t), name)
 			out, err := exec.Command(qpdf, "--show-npages", path).Output()
 			if err != nil {
 				t.Fatalf("qpdf --show-npages: %v", err)
@@ -228,7 +206,7 @@ func TestReadsLittle(t *testing.T) {
 	for _, name := range []string{"s14-groff-ghostscript.pdf", "s16-reportlab.pdf", "s20-linearized.pdf"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			f, err := os.Open(filepath.Join(corpusDir, name))
+			f, err := os.Open(filepath.Join(corpus.Dir(t), name))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"sello/internal/corpus"
 )
 
 func TestCorpusEncrypted(t *testing.T) {
@@ -28,7 +30,7 @@ func TestCorpusEncrypted(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
-			r, err := mustOpenFile(t, filepath.Join(corpusDir, tc.file))
+			r, err := mustOpenFile(t, filepath.Join(corpus.Dir(t), tc.file))
 			if err != nil {
 				t.Fatalf("Open() error = %v", err)
 			}

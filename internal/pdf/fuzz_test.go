@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"sello/internal/corpus"
 )
 
 // fuzzOptions keep fuzzed documents small.
@@ -128,7 +130,8 @@ func FuzzOpen(f *testing.F) {
 	}
 	// Small real-world files make better seeds when the shared corpus is
 	// present; they are read, never copied into testdata.
-	if paths, err := filepath.Glob(filepath.Join(corpusDir, "*.pdf")); err == nil {
+	if root := corpus.Root(); root != "" {
+		paths, _ := filepath.Glob(filepath.Join(root, "corpus", "*.pdf"))
 		for _, p := range paths {
 			if b, err := os.ReadFile(p); err == nil && len(b) < 16<<10 {
 				f.Add(b)

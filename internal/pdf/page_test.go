@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"sello/internal/corpus"
 )
 
 // pageTree builds a document whose catalog is 1 0 R and page tree root is
@@ -126,7 +128,7 @@ func BenchmarkPage(b *testing.B) {
 	}
 	files := []file{{"synthetic-4096-pages-tree", deepTree(4, 8)}, {"synthetic-4096-pages-flat", deepTree(1, 4096)}}
 	for _, name := range []string{"s15-pdftex-311-pages.pdf", "s20-linearized.pdf"} {
-		if data, err := os.ReadFile(filepath.Join(corpusDir, name)); err == nil {
+		if data, err := os.ReadFile(filepath.Join(corpus.Root(), "corpus", name)); err == nil {
 			files = append(files, file{name, data})
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"sello/internal/corpus"
 )
 
 // testObj is one object of a hand-made test file.
@@ -441,7 +443,7 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata")
 
 func BenchmarkOpen(b *testing.B) {
 	for _, name := range []string{"s01-google-docs.pdf", "s03-pdflatex-forms.pdf", "s15-pdftex-311-pages.pdf", "s20-linearized.pdf"} {
-		data, err := os.ReadFile(filepath.Join(corpusDir, name))
+		data, err := os.ReadFile(filepath.Join(corpus.Root(), "corpus", name))
 		if err != nil {
 			b.Skipf("corpus file: %v", err)
 		}
