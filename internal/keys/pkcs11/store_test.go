@@ -71,6 +71,9 @@ func mustSoftHSM(t *testing.T) {
 	t.Skip(softhsm.skip)
 }
 
+// generating serialises key generation across the package's tests.
+var generating sync.Mutex
+
 // testKey is a key pair generated in a token, with its certificate.
 type testKey struct {
 	label string
@@ -84,6 +87,11 @@ type testKey struct {
 // id and label.
 func mustGenerate(t *testing.T, token, prefix string, kt pkitest.KeyType, importCert bool) testKey {
 	t.Helper()
+	// SoftHSM2 has answered CKR_GENERAL_ERROR to key generation while
+	// another context of the process was being configured or closed; the
+	// tests only need the keys, so they are made one at a time.
+	generating.Lock()
+	defer generating.Unlock()
 	label := prefix + "-" + rand.Text()[:8]
 	c11, err := crypto11.Configure(&crypto11.Config{Path: softhsmModule, TokenLabel: token, Pin: userPIN})
 	if err != nil {
