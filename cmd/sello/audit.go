@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -54,15 +53,12 @@ type auditJSON struct {
 }
 
 func runAudit(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, auditUsage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+	sub, args, code, ok := subcommand(args, auditUsage, stderr)
+	if !ok {
+		return code
 	}
-	if args[0] != "list" {
-		fmt.Fprintf(stderr, "sello audit: unknown command %q\n\n%s", args[0], auditUsage)
+	if sub != "list" {
+		fmt.Fprintf(stderr, "sello audit: unknown command %q\n\n%s", sub, auditUsage)
 		return 2
 	}
 	fs := flag.NewFlagSet("sello audit list", flag.ContinueOnError)
@@ -73,16 +69,8 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 	reference := fs.String("reference", "", "only entries with this referenceNumber")
 	limit := fs.Int("limit", 0, "at most this many entries")
 	asJSON := fs.Bool("json", false, "print machine-readable JSON")
-	pos, err := parseArgs(fs, args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		return 2
-	}
-	if len(pos) != 0 {
-		fmt.Fprintf(stderr, "sello audit list: unexpected argument %q\n", pos[0])
-		return 2
+	if _, code, ok := parseOperands(fs, args, 0, "", stderr); !ok {
+		return code
 	}
 	q := signing.AuditQuery{ReferenceNumber: *reference, Limit: *limit}
 	if *limit < 0 {
@@ -90,6 +78,7 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *since != "" {
+		var err error
 		if q.Since, err = parseSince(*since, time.Now()); err != nil {
 			fmt.Fprintf(stderr, "sello audit list: --since: %v\n", err)
 			return 2

@@ -59,14 +59,10 @@ type secretJSON struct {
 }
 
 func runClients(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, clientsUsage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+	sub, args, code, ok := subcommand(args, clientsUsage, stderr)
+	if !ok {
+		return code
 	}
-	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("sello clients "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDir := dataDirFlag(fs)
@@ -89,20 +85,9 @@ func runClients(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sello clients: unknown command %q\n\n%s", sub, clientsUsage)
 		return 2
 	}
-	pos, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		return 2
-	}
-	if len(pos) != nargs {
-		if nargs == 1 {
-			fmt.Fprintf(stderr, "sello clients %s: want exactly one client id\n", sub)
-		} else {
-			fmt.Fprintf(stderr, "sello clients %s: unexpected argument %q\n", sub, pos[0])
-		}
-		return 2
+	pos, code, ok := parseOperands(fs, args, nargs, "client id", stderr)
+	if !ok {
+		return code
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

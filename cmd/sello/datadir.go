@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -132,4 +133,42 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// subcommand splits the arguments of an administrative command ("sello
+// clients create ...") into the subcommand and its arguments. Without a
+// subcommand, or when asked for help, it prints usage and reports the exit
+// code with ok false.
+func subcommand(args []string, usage string, stderr io.Writer) (sub string, rest []string, code int, ok bool) {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return "", nil, 2, false
+		}
+		return "", nil, 0, false
+	}
+	return args[0], args[1:], 0, true
+}
+
+// parseOperands parses a subcommand's flags, which may stand before or
+// after its operands, and checks that exactly n operands came; what names
+// one operand in the message ("client id"). When the command must end
+// (help, a bad flag, a wrong count) it reports the exit code with ok false.
+func parseOperands(fs *flag.FlagSet, args []string, n int, what string, stderr io.Writer) (pos []string, code int, ok bool) {
+	pos, err := parseArgs(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil, 0, false
+	}
+	if err != nil {
+		return nil, 2, false
+	}
+	if len(pos) != n {
+		if n == 1 {
+			fmt.Fprintf(stderr, "%s: want exactly one %s\n", fs.Name(), what)
+		} else {
+			fmt.Fprintf(stderr, "%s: unexpected argument %q\n", fs.Name(), pos[0])
+		}
+		return nil, 2, false
+	}
+	return pos, 0, true
 }

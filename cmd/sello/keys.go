@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -34,14 +33,10 @@ type keyJSON struct {
 }
 
 func runKeys(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, keysUsage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+	sub, args, code, ok := subcommand(args, keysUsage, stderr)
+	if !ok {
+		return code
 	}
-	sub, args := args[0], args[1:]
 	if sub != "rotate" && sub != "list" {
 		fmt.Fprintf(stderr, "sello keys: unknown command %q\n\n%s", sub, keysUsage)
 		return 2
@@ -50,16 +45,8 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dataDir := dataDirFlag(fs)
 	asJSON := fs.Bool("json", false, "print machine-readable JSON")
-	pos, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		return 2
-	}
-	if len(pos) != 0 {
-		fmt.Fprintf(stderr, "sello keys %s: unexpected argument %q\n", sub, pos[0])
-		return 2
+	if _, code, ok := parseOperands(fs, args, 0, "", stderr); !ok {
+		return code
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

@@ -82,14 +82,10 @@ func state(t *identity.Transaction, now time.Time) string {
 }
 
 func runTransactions(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, transactionsUsage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+	sub, args, code, ok := subcommand(args, transactionsUsage, stderr)
+	if !ok {
+		return code
 	}
-	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("sello transactions "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDir := dataDirFlag(fs)
@@ -119,20 +115,9 @@ func runTransactions(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sello transactions: unknown command %q\n\n%s", sub, transactionsUsage)
 		return 2
 	}
-	pos, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		return 2
-	}
-	if len(pos) != nargs {
-		if nargs == 1 {
-			fmt.Fprintf(stderr, "sello transactions %s: want exactly one transaction number\n", sub)
-		} else {
-			fmt.Fprintf(stderr, "sello transactions %s: unexpected argument %q\n", sub, pos[0])
-		}
-		return 2
+	pos, code, ok := parseOperands(fs, args, nargs, "transaction number", stderr)
+	if !ok {
+		return code
 	}
 	if expiresIn != nil && *expiresIn < 0 {
 		fmt.Fprintf(stderr, "sello transactions create: --expires-in %s is negative\n", *expiresIn)
