@@ -13,30 +13,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"sello/client"
+	"sello/internal/clocktest"
 )
 
 // onlyReader hides every method of r but Read, so that it cannot seek.
 type onlyReader struct{ r io.Reader }
 
 func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
-
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func TestSignDocuments(t *testing.T) {
 	t.Parallel()
@@ -148,7 +131,7 @@ func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 func TestTokenCache(t *testing.T) {
 	t.Parallel()
 	f := newFakeService(t)
-	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	clk := clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	c := client.New(f.srv.URL, f.id, f.secret, client.WithClock(clk.Now), client.WithRefreshMargin(time.Minute))
 	steps := []struct {
 		name    string
@@ -177,7 +160,7 @@ func TestTokenShortLifetime(t *testing.T) {
 	t.Parallel()
 	f := newFakeService(t)
 	f.lifetime = 10 // shorter than twice the default margin
-	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	clk := clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	c := client.New(f.srv.URL, f.id, f.secret, client.WithClock(clk.Now))
 	for _, step := range []struct {
 		advance time.Duration

@@ -13,6 +13,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
+
+	"sello/internal/clocktest"
 )
 
 const testIssuer = "https://sello.test"
@@ -22,7 +24,7 @@ var testMaster = []byte("0123456789abcdef0123456789abcdef")
 // fixture is a Service over a memStore with a fake clock and one client.
 type fixture struct {
 	store  *memStore
-	clock  *fakeClock
+	clock  *clocktest.Clock
 	svc    *Service
 	admin  *Admin
 	client *Client

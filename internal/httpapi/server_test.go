@@ -18,29 +18,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"sello/internal/auth"
+	"sello/internal/clocktest"
 	"sello/internal/store/sqlite"
 )
 
 // cheapHash keeps argon2id fast in tests that do not measure it.
 var cheapHash = auth.HashParams{Memory: 64, Time: 1, Threads: 1}
-
-// settableClock is the injected clock of the token tests.
-type settableClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *settableClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *settableClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // tokenEnv is the service wired as in production (SQLite store in a temp
 // data directory, auth.Service, Server) on a loopback port, with a
@@ -50,7 +33,7 @@ type tokenEnv struct {
 	url    string
 	db     *sqlite.DB
 	admin  *auth.Admin
-	clock  *settableClock
+	clock  *clocktest.Clock
 	client *auth.Client // ACME, projects hr and payroll
 	secret string
 
@@ -74,7 +57,7 @@ func mustTokenEnv(t testing.TB, o tokenEnvOptions) *tokenEnv {
 	t.Cleanup(func() { db.Close() })
 	master := make([]byte, auth.MasterKeySize)
 	rand.Read(master)
-	env := &tokenEnv{db: db, clock: &settableClock{t: time.Now().Truncate(time.Second)}}
+	env := &tokenEnv{db: db, clock: clocktest.New(time.Now().Truncate(time.Second))}
 	env.srv = httptest.NewUnstartedServer(nil)
 	env.url = "http://" + env.srv.Listener.Addr().String()
 

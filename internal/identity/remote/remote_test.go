@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"sello/internal/clocktest"
 	"sello/internal/identity"
 	"sello/internal/identity/remote"
 )
@@ -275,24 +276,6 @@ func TestSlowServiceDeadlines(t *testing.T) {
 	}
 }
 
-// fakeClock is a clock that moves only when told to.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 func TestCircuitBreaker(t *testing.T) {
 	t.Parallel()
 	var healthy atomic.Bool
@@ -303,7 +286,7 @@ func TestCircuitBreaker(t *testing.T) {
 		w.WriteHeader(http.StatusInternalServerError)
 		return true
 	}}
-	clock := &fakeClock{now: created}
+	clock := clocktest.New(created)
 	c := mustClient(t, remote.Options{
 		BaseURL: mustServer(t, svc), MaxRetries: -1,
 		BreakerThreshold: 3, BreakerCooldown: time.Minute, Now: clock.Now,
