@@ -421,15 +421,15 @@ func fieldArray(r *pdf.Reader, acro pdf.Dict) (pdf.Array, pdf.Ref, error) {
 		return nil, pdf.Ref{}, nil
 	}
 	o := acro["Fields"]
-	ref, _ := o.(pdf.Ref)
-	a, err := resolveArray(r, o)
+	res, err := r.Resolve(o)
 	if err != nil {
 		return nil, pdf.Ref{}, err
 	}
-	if _, ok := o.(pdf.Ref); ok {
-		if res, _ := r.Resolve(o); res == nil {
-			ref = pdf.Ref{}
-		}
+	a, isArray := res.(pdf.Array)
+	ref, isRef := o.(pdf.Ref)
+	if !isRef || !isArray {
+		// A missing or broken indirect /Fields is replaced by a direct one.
+		ref = pdf.Ref{}
 	}
 	return a, ref, nil
 }
