@@ -28,6 +28,9 @@ var (
 	// ErrTimestampTooLarge reports a time-stamp token larger than the room
 	// reserved for it (Options.TimestampReserve).
 	ErrTimestampTooLarge = errors.New("pades: time-stamp token larger than the reserved room")
+	// ErrUnsupportedHash reports a digest algorithm other than SHA-256,
+	// SHA-384 and SHA-512.
+	ErrUnsupportedHash = errors.New("pades: unsupported digest algorithm")
 	// ErrNoKey reports Options without a usable key and certificate.
 	ErrNoKey = errors.New("pades: no signing key or certificate")
 )

@@ -31,7 +31,7 @@ const rectTolerance = 0.01
 // been written.
 //
 // The document is read once for its structure (only the objects signing
-// needs) and once, sequentially, for the digest. Errors wrap the pdf
+// needs) and once, sequentially, for the digest; the two run concurrently. Errors wrap the pdf
 // package's errors when the document cannot be read, or this package's
 // sentinels (ErrCertified, ErrPageOutOfRange, ...). It is safe to call Sign
 // concurrently.
@@ -39,8 +39,12 @@ func Sign(ctx context.Context, src io.ReaderAt, size int64, opts Options) (*Sign
 	if opts.Key == nil || opts.Key.Signer == nil || opts.Key.Certificate() == nil {
 		return nil, ErrNoKey
 	}
-	if opts.Hash == 0 {
+	switch opts.Hash {
+	case 0:
 		opts.Hash = crypto.SHA256
+	case crypto.SHA256, crypto.SHA384, crypto.SHA512:
+	default:
+		return nil, fmt.Errorf("%w: %v", ErrUnsupportedHash, opts.Hash)
 	}
 	if opts.Rand == nil {
 		opts.Rand = rand.Reader

@@ -183,6 +183,7 @@ func TestSignOptions(t *testing.T) {
 		{"rect-outside", pkitest.ECDSAP256, pades.Options{Rect: &pades.Rect{X1: 500, Y1: 700, X2: 700, Y2: 800}}, pades.ErrRectOutsidePage},
 		{"rect-empty", pkitest.ECDSAP256, pades.Options{Rect: &pades.Rect{X1: 10, Y1: 10, X2: 10, Y2: 80}}, pades.ErrEmptyRect},
 		{"no-key", pkitest.ECDSAP256, pades.Options{}, pades.ErrNoKey},
+		{"sha1", pkitest.ECDSAP256, pades.Options{Hash: crypto.SHA1}, pades.ErrUnsupportedHash},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
