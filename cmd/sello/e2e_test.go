@@ -254,6 +254,20 @@ func newAPIClient(t *testing.T, base, dir, account, project string) *apiClient {
 // specification's example, and decodes the 200 answer.
 func (c *apiClient) sign(t *testing.T, clientInfo string, docs ...[]byte) signResponse {
 	t.Helper()
+	status, raw := c.post(t, clientInfo, docs...)
+	if status != http.StatusOK {
+		t.Fatalf("POST /sign-documents = %d %s", status, raw)
+	}
+	var res signResponse
+	if err := json.Unmarshal(raw, &res); err != nil {
+		t.Fatalf("POST /sign-documents: %v in %s", err, raw)
+	}
+	return res
+}
+
+// post sends a signing request and returns the status and body.
+func (c *apiClient) post(t *testing.T, clientInfo string, docs ...[]byte) (int, []byte) {
+	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	for i, d := range docs {
@@ -276,14 +290,7 @@ func (c *apiClient) sign(t *testing.T, clientInfo string, docs ...[]byte) signRe
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("POST /sign-documents = %d %s", resp.StatusCode, raw)
-	}
-	var res signResponse
-	if err := json.Unmarshal(raw, &res); err != nil {
-		t.Fatalf("POST /sign-documents: %v in %s", err, raw)
-	}
-	return res
+	return resp.StatusCode, raw
 }
 
 // TestIdentityRules checks every transaction state that must not sign:
@@ -409,5 +416,14 @@ func TestHTTPIdentityProvider(t *testing.T) {
 		if tc.status == "FAIL" && (d.ErrorReason == nil || *d.ErrorReason != "Identity validation error.") {
 			t.Errorf("transaction %s: errorReason %v, want the identity reason", tc.number, d.ErrorReason)
 		}
+	}
+
+	// Configured so, a provider that cannot answer is the service's fault.
+	base, dir = startServe(t, "-identity-provider=http", "-identity-url="+provider.URL,
+		"-identity-credential-file="+credential, "-identity-timeout=300ms", "-identity-max-retries=0",
+		"-identity-unavailable-is-fault")
+	api = newAPIClient(t, base, dir, "ACME", "payroll")
+	if status, raw := api.post(t, "broken", pdf); status != http.StatusInternalServerError || !strings.Contains(string(raw), "Error signing the documents.") {
+		t.Errorf("broken provider with identity.unavailable-is-fault: %d %s, want 500", status, raw)
 	}
 }

@@ -333,13 +333,11 @@ func newSigningService(ctx context.Context, cfg *config.Config, db *sqlite.DB, l
 			opts.Timestamper = stamper
 			return signing.PAdES(ctx, src, size, opts)
 		},
-		Hash:         hash,
-		PSS:          cfg.Sign.RSAPSS,
-		MaxSigning:   cfg.Sign.MaxConcurrent,
-		QueueTimeout: cfg.Sign.QueueTimeout,
-		// A provider that cannot answer fails the documents (issue 5);
-		// the log still says which rule through the audit detail.
-		UnavailableIsFault: false,
+		Hash:               hash,
+		PSS:                cfg.Sign.RSAPSS,
+		MaxSigning:         cfg.Sign.MaxConcurrent,
+		QueueTimeout:       cfg.Sign.QueueTimeout,
+		UnavailableIsFault: cfg.ID.UnavailableIsFault,
 	})
 	if err != nil {
 		return nil, nil, closeAll, err

@@ -112,6 +112,9 @@ type IdentityConfig struct {
 	MaxRetries      int           `key:"max-retries" default:"2" help:"retries after a failed call to the http provider"`
 	SingleUse       bool          `key:"single-use" default:"false" help:"a transaction signs in one successful request only"`
 	AllowClientData bool          `key:"allow-client-data" default:"true" help:"accept clientInfo given as a JSON object with the signer's data"`
+	// UnavailableIsFault answers 500 when the provider cannot answer,
+	// instead of failing each document with the identity reason.
+	UnavailableIsFault bool `key:"unavailable-is-fault" default:"false" help:"answer 500 when the identity provider cannot answer, instead of failing each document with \"Identity validation error.\""`
 }
 
 // CertConfig selects which certificate signs.
