@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"sello/internal/auth"
+	"sello/internal/identity"
+	"sello/internal/signing"
 	"sello/internal/store/sqlite"
 )
 
@@ -41,9 +43,24 @@ func dataDirFlag(fs *flag.FlagSet) *string {
 		"data directory holding the database and keys (env SELLO_DATA_DIR)")
 }
 
+// store is what the commands need of a store: the stores of auth, identity
+// and signing, the audit log's reader, a readiness check and Close. The
+// SQLite store satisfies it.
+type store interface {
+	auth.ClientRegistry
+	auth.KeyStore
+	identity.Store
+	signing.AuditLog
+	ListAudit(ctx context.Context, q signing.AuditQuery) ([]signing.AuditEntry, error)
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+var _ store = (*sqlite.DB)(nil)
+
 // openStore opens (creating it if needed, mode 0700) the data directory
 // dir and the database in it, applying pending migrations.
-func openStore(ctx context.Context, dir string) (*sqlite.DB, error) {
+func openStore(ctx context.Context, dir string) (store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -54,7 +71,7 @@ func openStore(ctx context.Context, dir string) (*sqlite.DB, error) {
 // created only while the store holds no token-signing key: otherwise those
 // keys were sealed under an existing master key, and a fresh one could not
 // open them.
-func masterKey(ctx context.Context, db *sqlite.DB, dir string) ([]byte, error) {
+func masterKey(ctx context.Context, db store, dir string) ([]byte, error) {
 	keys, err := db.TokenKeys(ctx)
 	if err != nil {
 		return nil, err

@@ -33,7 +33,6 @@ import (
 	"sello/internal/keys/pkcs11"
 	"sello/internal/pades"
 	"sello/internal/signing"
-	"sello/internal/store/sqlite"
 	"sello/internal/tsa"
 )
 
@@ -194,7 +193,7 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, log *slog.
 
 // serveMasterKey returns the key sealing token-signing keys: the
 // master-key setting when given, else the data directory's.
-func serveMasterKey(ctx context.Context, cfg *config.Config, db *sqlite.DB) ([]byte, error) {
+func serveMasterKey(ctx context.Context, cfg *config.Config, db store) ([]byte, error) {
 	if cfg.MasterKey != "" {
 		return decodeMasterKey("master-key", cfg.MasterKey)
 	}
@@ -203,7 +202,7 @@ func serveMasterKey(ctx context.Context, cfg *config.Config, db *sqlite.DB) ([]b
 
 // newTokenService builds the token service: our own tokens and, when
 // configured, an external OpenID provider's.
-func newTokenService(ctx context.Context, cfg *config.Config, db *sqlite.DB, master []byte, issuer string, log *slog.Logger) (*auth.Service, error) {
+func newTokenService(ctx context.Context, cfg *config.Config, db store, master []byte, issuer string, log *slog.Logger) (*auth.Service, error) {
 	var external []auth.ExternalIssuer
 	if cfg.OIDC.Issuer != "" {
 		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -247,7 +246,7 @@ func newTokenService(ctx context.Context, cfg *config.Config, db *sqlite.DB, mas
 // time-stamping authority into the signing use case. It returns the
 // readiness checks of what it depends on and a function releasing the key
 // stores.
-func newSigningService(ctx context.Context, cfg *config.Config, db *sqlite.DB, log *slog.Logger) (*signing.Service, []httpapi.ReadyCheck, func(), error) {
+func newSigningService(ctx context.Context, cfg *config.Config, db store, log *slog.Logger) (*signing.Service, []httpapi.ReadyCheck, func(), error) {
 	var checks []httpapi.ReadyCheck
 	closers := []func(){}
 	closeAll := func() {
