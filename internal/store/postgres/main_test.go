@@ -53,7 +53,7 @@ func mustOpenDSN(t *testing.T, dsn string) *DB {
 	if err != nil {
 		t.Fatalf("Open = %v", err)
 	}
-	t.Cleanup(d.Close)
+	t.Cleanup(func() { d.Close() })
 	return d
 }
 

@@ -92,9 +92,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 }
 
 // Close closes every connection of the pool. It waits for the connections
-// in use to be released.
-func (d *DB) Close() {
+// in use to be released, and always returns nil: the error result matches
+// the SQLite store's Close.
+func (d *DB) Close() error {
 	d.pool.Close()
+	return nil
 }
 
 // Ping checks that the server answers, for readiness probes.

@@ -1,11 +1,24 @@
 package postgres
 
 import (
+	"context"
 	"testing"
 
 	"sello/internal/identity"
 	"sello/internal/store/storetest"
 )
+
+// commandStore is what cmd/sello asks of a store: the DB must fit it as the
+// SQLite store does.
+type commandStore interface {
+	storetest.AuthStore
+	identity.Store
+	storetest.AuditStore
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+var _ commandStore = (*DB)(nil)
 
 func TestAuthStore(t *testing.T) {
 	t.Parallel()
