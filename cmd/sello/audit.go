@@ -110,7 +110,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 }
 
 func auditList(ctx context.Context, dataDir string, q signing.AuditQuery, asJSON bool, stdout io.Writer) error {
-	db, err := openStore(ctx, dataDir)
+	db, err := openStore(ctx, "", dataDir)
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,7 @@ func runClients(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	db, err := openStore(ctx, *dataDir)
+	db, err := openStore(ctx, "", *dataDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "sello clients %s: %v\n", sub, err)
 		return 1

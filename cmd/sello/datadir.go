@@ -16,6 +16,7 @@ import (
 	"sello/internal/auth"
 	"sello/internal/identity"
 	"sello/internal/signing"
+	"sello/internal/store/postgres"
 	"sello/internal/store/sqlite"
 )
 
@@ -45,7 +46,7 @@ func dataDirFlag(fs *flag.FlagSet) *string {
 
 // store is what the commands need of a store: the stores of auth, identity
 // and signing, the audit log's reader, a readiness check and Close. The
-// SQLite store satisfies it.
+// SQLite and PostgreSQL stores satisfy it.
 type store interface {
 	auth.ClientRegistry
 	auth.KeyStore
@@ -56,11 +57,25 @@ type store interface {
 	Close() error
 }
 
-var _ store = (*sqlite.DB)(nil)
+var (
+	_ store = (*sqlite.DB)(nil)
+	_ store = (*postgres.DB)(nil)
+)
 
-// openStore opens (creating it if needed, mode 0700) the data directory
-// dir and the database in it, applying pending migrations.
-func openStore(ctx context.Context, dir string) (store, error) {
+// openStore opens the store, applying pending migrations: PostgreSQL when
+// a DSN is given (the dsn argument, else SELLO_STORE_DSN or the file named
+// by SELLO_STORE_DSN_FILE), else SQLite in the data directory dir, created
+// if needed with mode 0700.
+func openStore(ctx context.Context, dsn, dir string) (store, error) {
+	if dsn == "" {
+		var err error
+		if dsn, err = storeDSNFromEnv(); err != nil {
+			return nil, err
+		}
+	}
+	if dsn != "" {
+		return postgres.Open(ctx, dsn)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -188,4 +203,21 @@ func parseOperands(fs *flag.FlagSet, args []string, n int, what string, stderr i
 		return nil, 2, false
 	}
 	return pos, 0, true
+}
+
+// storeDSNFromEnv returns the PostgreSQL DSN the administrative commands
+// share with serve: SELLO_STORE_DSN, or the content of the file named by
+// SELLO_STORE_DSN_FILE; "" for the embedded SQLite store.
+func storeDSNFromEnv() (string, error) {
+	if v := os.Getenv("SELLO_STORE_DSN"); v != "" {
+		return v, nil
+	}
+	if f := os.Getenv("SELLO_STORE_DSN_FILE"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("SELLO_STORE_DSN_FILE: %w", err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	return "", nil
 }

@@ -59,7 +59,7 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 }
 
 func keysCommand(ctx context.Context, sub, dataDir string, asJSON bool, stdout io.Writer) error {
-	db, err := openStore(ctx, dataDir)
+	db, err := openStore(ctx, "", dataDir)
 	if err != nil {
 		return err
 	}

@@ -80,9 +80,16 @@ func newLogger(w io.Writer, format, level string) *slog.Logger {
 // it receives the listening address.
 func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, log *slog.Logger, ready chan<- string) error {
 	if cfg.Store.DSN != "" {
-		return errors.New("store.dsn: the PostgreSQL store is not part of this version; leave it empty for the embedded SQLite store")
+		// Every node must open the same token keys and issue from the
+		// same CA: neither may come from a node's own data directory.
+		if cfg.MasterKey == "" {
+			return errors.New("store.dsn: a shared store needs master-key (SELLO_MASTER_KEY), the same on every node")
+		}
+		if cfg.Cert.Mode != "seal" && cfg.CA.KeyFile == "" && cfg.CA.PKCS11URI == "" {
+			return errors.New("store.dsn: a shared store needs the CA key of every node: set ca.key-file and ca.cert-file, or ca.pkcs11-uri")
+		}
 	}
-	db, err := openStore(ctx, cfg.DataDir)
+	db, err := openStore(ctx, cfg.Store.DSN, cfg.DataDir)
 	if err != nil {
 		return err
 	}
