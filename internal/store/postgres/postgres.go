@@ -32,16 +32,13 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"sello/internal/store/migrate"
 )
 
 //go:embed migrations/*.sql
@@ -107,50 +104,10 @@ func (d *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// migration is one embedded schema change.
-type migration struct {
-	version int
-	name    string // file name, for schema_migrations and errors
-	sql     string
-}
-
-// migrations returns the embedded migrations in ascending version order. It
-// rejects file names without a NNNN_ version prefix and duplicate versions.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("read migrations: %w", err)
-	}
-	var ms []migration
-	seen := make(map[int]string)
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".sql") {
-			continue
-		}
-		prefix, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(prefix)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive NNNN_ version", name)
-		}
-		if other, dup := seen[v]; dup {
-			return nil, fmt.Errorf("migrations %s and %s share version %d", other, name, v)
-		}
-		seen[v] = name
-		b, err := migrationFiles.ReadFile(path.Join("migrations", name))
-		if err != nil {
-			return nil, fmt.Errorf("read migration %s: %w", name, err)
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
-}
-
 // migrate creates schema_migrations when it is missing and applies every
 // migration not yet recorded there.
 func (d *DB) migrate(ctx context.Context) error {
-	ms, err := migrations()
+	ms, err := migrate.Load(migrationFiles, "migrations")
 	if err != nil {
 		return err
 	}
@@ -170,7 +127,7 @@ func (d *DB) migrate(ctx context.Context) error {
 	}
 	for _, m := range ms {
 		if err := d.locked(ctx, func(tx pgx.Tx) error { return apply(ctx, tx, m) }); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	return nil
@@ -188,10 +145,10 @@ func (d *DB) locked(ctx context.Context, f func(pgx.Tx) error) error {
 }
 
 // apply runs m in tx unless its version is already recorded.
-func apply(ctx context.Context, tx pgx.Tx, m migration) error {
+func apply(ctx context.Context, tx pgx.Tx, m migrate.Migration) error {
 	var done bool
 	if err := tx.QueryRow(ctx,
-		`SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.version).Scan(&done); err != nil {
+		`SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.Version).Scan(&done); err != nil {
 		return fmt.Errorf("check version: %w", err)
 	}
 	if done {
@@ -199,12 +156,12 @@ func apply(ctx context.Context, tx pgx.Tx, m migration) error {
 	}
 	// Exec without arguments uses the simple protocol, which accepts
 	// several statements in one string.
-	if _, err := tx.Exec(ctx, m.sql); err != nil {
+	if _, err := tx.Exec(ctx, m.SQL); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx,
 		`INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-		m.version, m.name, time.Now().UnixNano()); err != nil {
+		m.Version, m.Name, time.Now().UnixNano()); err != nil {
 		return fmt.Errorf("record version: %w", err)
 	}
 	return nil

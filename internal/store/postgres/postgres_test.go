@@ -12,6 +12,8 @@ import (
 	"sello/internal/auth"
 	"sello/internal/identity"
 	"sello/internal/signing"
+
+	"sello/internal/store/migrate"
 )
 
 func appliedVersions(t *testing.T, d *DB) []int {
@@ -37,13 +39,13 @@ func appliedVersions(t *testing.T, d *DB) []int {
 
 func wantVersions(t *testing.T) []int {
 	t.Helper()
-	ms, err := migrations()
+	ms, err := migrate.Load(migrationFiles, "migrations")
 	if err != nil {
-		t.Fatalf("migrations() = %v", err)
+		t.Fatalf("migrate.Load = %v", err)
 	}
 	var vs []int
 	for _, m := range ms {
-		vs = append(vs, m.version)
+		vs = append(vs, m.Version)
 	}
 	return vs
 }

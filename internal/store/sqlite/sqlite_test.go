@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"sello/internal/store/migrate"
 )
 
 func mustOpen(t *testing.T, path string) *DB {
@@ -42,13 +44,13 @@ func appliedVersions(t *testing.T, d *DB) []int {
 
 func wantVersions(t *testing.T) []int {
 	t.Helper()
-	ms, err := migrations()
+	ms, err := migrate.Load(migrationFiles, "migrations")
 	if err != nil {
-		t.Fatalf("migrations() = %v", err)
+		t.Fatalf("migrate.Load = %v", err)
 	}
 	var vs []int
 	for _, m := range ms {
-		vs = append(vs, m.version)
+		vs = append(vs, m.Version)
 	}
 	return vs
 }
