@@ -12,7 +12,6 @@ import (
 	"sello/internal/auth"
 	"sello/internal/identity"
 	"sello/internal/signing"
-
 	"sello/internal/store/migrate"
 )
 
