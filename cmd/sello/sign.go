@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/term"
 
@@ -27,6 +29,7 @@ import (
 	"sello/internal/keys/filekey"
 	"sello/internal/pades"
 	"sello/internal/signing"
+	"sello/internal/tsa"
 )
 
 // signResult is one line of `sello sign --json`.
@@ -56,6 +59,7 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 	p12 := fs.String("p12", "", "PKCS#12 `file` with the key and its chain (password from SELLO_P12_PASSWORD)")
 	hashName := fs.String("hash", "sha256", "digest algorithm: sha256, sha384 or sha512")
 	pss := fs.Bool("pss", false, "sign with RSASSA-PSS (RSA keys)")
+	tsaURL := fs.String("tsa", os.Getenv("SELLO_TSA_URL"), "`URL` of an RFC 3161 time-stamping authority: PAdES B-T instead of B-B (env SELLO_TSA_URL)")
 	jobs := fs.Int("jobs", runtime.NumCPU(), "files signed in parallel")
 	asJSON := fs.Bool("json", false, "print one JSON object per file")
 	dataDir := dataDirFlag(fs)
@@ -112,12 +116,21 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sello sign: %v\n", err)
 		return 1
 	}
+	var stamper pades.Timestamper
+	if *tsaURL != "" {
+		c, err := tsa.New(tsa.Options{URL: *tsaURL, HTTPClient: &http.Client{Timeout: 30 * time.Second}})
+		if err != nil {
+			return fail("--tsa: %v", err)
+		}
+		stamper = c
+	}
 	signer := *name
 	if signer == "" {
 		signer = key.Certificate().Subject.CommonName
 	}
 	opts := pades.Options{
 		Appearance:     new(appearance.Builder),
+		Timestamper:    stamper,
 		Key:            key,
 		Hash:           hash,
 		PSS:            *pss,

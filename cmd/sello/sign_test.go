@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"sello/internal/corpus"
+	"sello/internal/tsa/tsatest"
 )
 
 // mustRun runs "sello args..." in-process and fails the test unless the exit
@@ -57,6 +58,16 @@ func TestSignAndVerify(t *testing.T) {
 	}
 	if !v.Intact || len(v.Signatures) != 2 || v.Signatures[0].WholeFile || !v.Signatures[1].WholeFile {
 		t.Errorf("verify --json = %s, want two intact signatures, the second covering the whole file", stdout)
+	}
+
+	// With a time-stamping authority the signature is B-T, and verify says
+	// when the token was made.
+	stamped := filepath.Join(tmp, "stamped.pdf")
+	srv := tsatest.NewServer(t, tsatest.Options{})
+	mustRun(t, 0, "sign", dd, "--in", filepath.Join(dir, "s07-pdf20-simple.pdf"), "--out", stamped,
+		"--name", "Ana Müller", "--id", "CC 42", "--tsa", srv.URL)
+	if stdout, _ = mustRun(t, 0, "verify", stamped); !strings.Contains(stdout, "time-stamp: ") {
+		t.Errorf("verify of a B-T signature does not show its time-stamp:\n%s", stdout)
 	}
 
 	// An unsigned file is not "verified".

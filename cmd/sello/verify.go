@@ -19,6 +19,7 @@ type verifyResult struct {
 	Issuer    string    `json:"issuer,omitempty"`
 	Serial    string    `json:"serialNumber,omitempty"`
 	Time      time.Time `json:"signingTime,omitzero"`
+	Timestamp time.Time `json:"timestamp,omitzero"`
 	Name      string    `json:"name,omitempty"`
 	Reason    string    `json:"reason,omitempty"`
 	Location  string    `json:"location,omitempty"`
@@ -67,7 +68,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	intact := len(sigs) > 0
 	for i, s := range sigs {
 		r := verifyResult{
-			Field: s.Field, SubFilter: s.SubFilter, Time: s.Time, Name: s.Name, Reason: s.Reason,
+			Field: s.Field, SubFilter: s.SubFilter, Time: s.Time, Timestamp: s.Timestamped, Name: s.Name, Reason: s.Reason,
 			Location: s.Location, ByteRange: s.ByteRange, WholeFile: s.WholeFile,
 			Revision: s.Revision, Revisions: s.Revisions, Intact: s.Err == nil,
 		}
@@ -117,6 +118,9 @@ func printVerify(w io.Writer, path string, results []verifyResult) {
 		}
 		if !r.Time.IsZero() {
 			fmt.Fprintf(w, "  signed at:  %s\n", r.Time.Format("2006-01-02 15:04:05 -07:00"))
+		}
+		if !r.Timestamp.IsZero() {
+			fmt.Fprintf(w, "  time-stamp: %s (RFC 3161 token over the signature)\n", r.Timestamp.Format("2006-01-02 15:04:05 -07:00"))
 		}
 		if r.Name != "" {
 			fmt.Fprintf(w, "  name:       %s\n", r.Name)

@@ -37,6 +37,9 @@ func TestSignTimestamped(t *testing.T) {
 	if err != nil || len(sigs) != 1 || sigs[0].Err != nil {
 		t.Fatalf("Verify = %+v, %v; want one intact signature", sigs, err)
 	}
+	if sigs[0].Timestamped.IsZero() {
+		t.Error("Verify does not report the signature time-stamp")
+	}
 	der := contentsOf(t, signed, sigs[0].ByteRange)
 	sd, err := cms.Parse(der)
 	if err != nil {

@@ -60,8 +60,13 @@ type Signature struct {
 	SubFilter string
 	// Signer is the signer's certificate, when the CMS could be read.
 	Signer *x509.Certificate
-	// Time is the signing time the signature dictionary claims (/M).
+	// Time is the signing time the signature dictionary claims (/M); for a
+	// document time-stamp, the time-stamp's time.
 	Time time.Time
+	// Timestamped is the time of the signature time-stamp token (PAdES
+	// B-T), zero when the signature has none. Its token is checked against
+	// the signature value.
+	Timestamped time.Time
 	// Name, Reason and Location are the dictionary's text entries.
 	Name, Reason, Location string
 	// ByteRange is the signed byte range.
@@ -262,6 +267,14 @@ func checkSignature(r *pdf.Reader, src io.ReaderAt, size int64, field string, v 
 	digest, err := rangeDigest(sd.DigestAlgorithm)
 	if err != nil {
 		return fail(ReasonMalformed, err)
+	}
+	if sd.Timestamp != nil {
+		if err := sd.VerifyTimestamp(); err != nil {
+			return fail(ReasonBadSignature, err)
+		}
+		if sd.Timestamp.Info != nil {
+			s.Timestamped = sd.Timestamp.Info.GenTime
+		}
 	}
 	if err := sd.Verify(digest); err != nil {
 		var ve *cms.VerifyError
