@@ -127,7 +127,7 @@ type CAConfig struct {
 	KeyFile      string        `key:"key-file" help:"CA key, PEM or PKCS#12; empty means the CA created in the data directory"`
 	CertFile     string        `key:"cert-file" help:"CA certificate chain, PEM, for a PEM key-file or a PKCS#11 key"`
 	KeyPassword  string        `key:"key-password" secret:"true" help:"password of a PKCS#12 key-file"`
-	PKCS11URI    string        `key:"pkcs11-uri" help:"RFC 7512 URI of a CA key in an HSM, instead of key-file"`
+	PKCS11URI    string        `key:"pkcs11-uri" secret:"true" help:"RFC 7512 URI of a CA key in an HSM, instead of key-file (secret: it may carry pin-value)"`
 	Organization string        `key:"organization" default:"Sello" help:"O of the CA and of issued certificates"`
 	Country      string        `key:"country" help:"C of the CA and of issued certificates, two letters"`
 	Validity     time.Duration `key:"validity" default:"1h" help:"lifetime of issued certificates"`
@@ -139,7 +139,7 @@ type SealConfig struct {
 	KeyFile     string `key:"key-file" help:"seal key, PEM or PKCS#12"`
 	CertFile    string `key:"cert-file" help:"seal certificate chain, PEM, for a PEM key-file or a PKCS#11 key"`
 	KeyPassword string `key:"key-password" secret:"true" help:"password of a PKCS#12 key-file"`
-	PKCS11URI   string `key:"pkcs11-uri" help:"RFC 7512 URI of the seal key in an HSM, instead of key-file"`
+	PKCS11URI   string `key:"pkcs11-uri" secret:"true" help:"RFC 7512 URI of the seal key in an HSM, instead of key-file (secret: it may carry pin-value)"`
 }
 
 // PKCS11Config holds what PKCS#11 URIs may leave out.
