@@ -7,22 +7,8 @@ import (
 	"time"
 
 	"sello/internal/identity"
-	"sello/internal/identity/identitytest"
 	"sello/internal/store/sqlite"
 )
-
-func TestIdentityStore(t *testing.T) {
-	t.Parallel()
-	identitytest.TestStore(t, func(t *testing.T) identity.Store {
-		path := filepath.Join(t.TempDir(), "sello.db")
-		d, err := sqlite.Open(t.Context(), path)
-		if err != nil {
-			t.Fatalf("Open(%q) = %v", path, err)
-		}
-		t.Cleanup(func() { d.Close() })
-		return d
-	})
-}
 
 // TestIdentityConsumeAcrossHandles checks single use when two processes (a
 // CLI and the server, or two handles here) share the database file.
