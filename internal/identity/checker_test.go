@@ -236,19 +236,7 @@ func TestConsumeSingleUseRace(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	wins := 0
-	for _, err := range errs {
-		var re *identity.RuleError
-		switch {
-		case err == nil:
-			wins++
-		case !errors.As(err, &re) || re.Rule != identity.RuleConsumed:
-			t.Errorf("request error = %v, want rule %v", err, identity.RuleConsumed)
-		}
-	}
-	if wins != 1 {
-		t.Errorf("%d requests won, want exactly 1", wins)
-	}
+	identitytest.CheckOneWinner(t, errs, true)
 	if _, err := c.Check(t.Context(), "ACME", "ok"); !errors.Is(err, identity.ErrNotValidated) {
 		t.Errorf("Check after consumption = %v, want ErrNotValidated", err)
 	}

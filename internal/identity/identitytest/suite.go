@@ -176,18 +176,7 @@ func TestStore(t *testing.T, open func(t *testing.T) identity.Store) {
 				wg.Go(func() { errs[i] = s.Consume(t.Context(), "ACME", number) })
 			}
 			wg.Wait()
-			wins := 0
-			for _, err := range errs {
-				switch {
-				case err == nil:
-					wins++
-				case !errors.Is(err, identity.ErrConsumed):
-					t.Errorf("Consume(%s) = %v, want nil or %v", number, err, identity.ErrConsumed)
-				}
-			}
-			if wins != 1 {
-				t.Errorf("Consume(%s): %d callers won, want exactly 1", number, wins)
-			}
+			CheckOneWinner(t, errs, false)
 		}
 	})
 }

@@ -18,6 +18,7 @@ import (
 
 	"sello/internal/clocktest"
 	"sello/internal/identity"
+	"sello/internal/identity/identitytest"
 	"sello/internal/identity/remote"
 )
 
@@ -453,17 +454,5 @@ func TestCheckerSingleUseThroughService(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	wins := 0
-	for _, err := range errs {
-		var re *identity.RuleError
-		switch {
-		case err == nil:
-			wins++
-		case !errors.As(err, &re) || re.Rule != identity.RuleConsumed:
-			t.Errorf("request error = %v, want rule %v", err, identity.RuleConsumed)
-		}
-	}
-	if wins != 1 {
-		t.Errorf("%d requests won, want exactly 1", wins)
-	}
+	identitytest.CheckOneWinner(t, errs, true)
 }

@@ -11,6 +11,7 @@ import (
 
 	"sello/internal/auth"
 	"sello/internal/identity"
+	"sello/internal/identity/identitytest"
 	"sello/internal/signing"
 	"sello/internal/store/migrate"
 )
@@ -235,18 +236,7 @@ func TestTwoNodes(t *testing.T) {
 			}
 			close(start)
 			wg.Wait()
-			wins := 0
-			for i, err := range errs {
-				switch {
-				case err == nil:
-					wins++
-				case !errors.Is(err, identity.ErrConsumed):
-					t.Errorf("caller %d: Consume(%s) = %v, want nil or %v", i, number, err, identity.ErrConsumed)
-				}
-			}
-			if wins != 1 {
-				t.Errorf("Consume(%s): %d callers won, want exactly 1", number, wins)
-			}
+			identitytest.CheckOneWinner(t, errs, false)
 			for i, n := range nodes {
 				got, err := n.Transaction(t.Context(), "ACME", number)
 				if err != nil {
