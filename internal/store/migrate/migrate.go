@@ -52,3 +52,12 @@ func Load(fsys fs.FS, dir string) ([]Migration, error) {
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
 	return ms, nil
 }
+
+// Versions returns the versions of ms, in their order.
+func Versions(ms []Migration) []int {
+	vs := make([]int, len(ms))
+	for i, m := range ms {
+		vs[i] = m.Version
+	}
+	return vs
+}

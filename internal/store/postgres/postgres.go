@@ -104,6 +104,20 @@ func (d *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
+// SchemaVersions returns the versions of the migrations applied to the
+// database, in ascending order.
+func (d *DB) SchemaVersions(ctx context.Context) ([]int, error) {
+	rows, err := d.pool.Query(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: schema versions: %w", err)
+	}
+	vs, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: schema versions: %w", err)
+	}
+	return vs, nil
+}
+
 // migrate creates schema_migrations when it is missing and applies every
 // migration not yet recorded there.
 func (d *DB) migrate(ctx context.Context) error {

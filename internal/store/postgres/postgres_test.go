@@ -18,20 +18,8 @@ import (
 
 func appliedVersions(t *testing.T, d *DB) []int {
 	t.Helper()
-	rows, err := d.pool.Query(t.Context(), `SELECT version FROM schema_migrations ORDER BY version`)
+	vs, err := d.SchemaVersions(t.Context())
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var vs []int
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			t.Fatal(err)
-		}
-		vs = append(vs, v)
-	}
-	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
 	return vs
@@ -43,11 +31,7 @@ func wantVersions(t *testing.T) []int {
 	if err != nil {
 		t.Fatalf("migrate.Load = %v", err)
 	}
-	var vs []int
-	for _, m := range ms {
-		vs = append(vs, m.Version)
-	}
-	return vs
+	return migrate.Versions(ms)
 }
 
 func TestMigrations(t *testing.T) {

@@ -156,3 +156,25 @@ func (d *DB) apply(ctx context.Context, m migrate.Migration) (err error) {
 func (d *DB) Ping(ctx context.Context) error {
 	return d.db.PingContext(ctx)
 }
+
+// SchemaVersions returns the versions of the migrations applied to the
+// database, in ascending order.
+func (d *DB) SchemaVersions(ctx context.Context) ([]int, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: schema versions: %w", err)
+	}
+	defer rows.Close()
+	var vs []int
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("sqlite: schema versions: %w", err)
+		}
+		vs = append(vs, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: schema versions: %w", err)
+	}
+	return vs, nil
+}
