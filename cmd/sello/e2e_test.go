@@ -157,38 +157,23 @@ func TestSpecificationFlow(t *testing.T) {
 	}
 	// openssl, which we did not write, verifies the CMS over the signed byte
 	// ranges and names the same person as the signer.
-	if _, err := exec.LookPath("openssl"); err == nil {
-		br := sigs[0].ByteRange
-		der, err := hex.DecodeString(string(signed[br[1]+1 : br[2]-1]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cms asn1.RawValue // the DER value, without the zero padding after it
-		if _, err := asn1.Unmarshal(der, &cms); err != nil {
-			t.Fatal(err)
-		}
-		tmp := t.TempDir()
-		cmsFile, content, signerFile := filepath.Join(tmp, "signature.der"), filepath.Join(tmp, "content"), filepath.Join(tmp, "signer.pem")
-		covered := append(append([]byte{}, signed[br[0]:br[0]+br[1]]...), signed[br[2]:br[2]+br[3]]...)
-		if err := os.WriteFile(cmsFile, cms.FullBytes, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(content, covered, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		out, err := exec.CommandContext(t.Context(), "openssl", "cms", "-verify", "-binary", "-noverify", "-inform", "DER",
-			"-in", cmsFile, "-content", content, "-signer", signerFile, "-out", os.DevNull).CombinedOutput()
-		if err != nil {
-			t.Fatalf("openssl cms -verify: %v\n%s", err, out)
-		}
-		out, err = exec.CommandContext(t.Context(), "openssl", "x509", "-in", signerFile, "-noout", "-subject",
-			"-nameopt", "utf8,sep_comma_plus_space").CombinedOutput()
-		if err != nil {
-			t.Fatalf("openssl x509: %v\n%s", err, out)
-		}
-		if !strings.Contains(string(out), "CN=José Núñez") || !strings.Contains(string(out), "serialNumber=IDCCO-1020304050") {
-			t.Errorf("openssl names the signer %q, want CN=José Núñez, serialNumber=IDCCO-1020304050", out)
-		}
+	br := sigs[0].ByteRange
+	der, err := hex.DecodeString(string(signed[br[1]+1 : br[2]-1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cms asn1.RawValue // the DER value, without the zero padding after it
+	if _, err := asn1.Unmarshal(der, &cms); err != nil {
+		t.Fatal(err)
+	}
+	covered := append(append([]byte{}, signed[br[0]:br[0]+br[1]]...), signed[br[2]:br[2]+br[3]]...)
+	signerFile := filepath.Join(t.TempDir(), "signer.pem")
+	pkitest.OpenSSL(t, "cms", "-verify", "-binary", "-noverify", "-inform", "DER",
+		"-in", pkitest.TempFile(t, "signature.der", cms.FullBytes), "-content", pkitest.TempFile(t, "content", covered),
+		"-signer", signerFile, "-out", os.DevNull)
+	out = pkitest.OpenSSL(t, "x509", "-in", signerFile, "-noout", "-subject", "-nameopt", "utf8,sep_comma_plus_space")
+	if !strings.Contains(string(out), "CN=José Núñez") || !strings.Contains(string(out), "serialNumber=IDCCO-1020304050") {
+		t.Errorf("openssl names the signer %q, want CN=José Núñez, serialNumber=IDCCO-1020304050", out)
 	}
 
 	// The audit log has the document, with the digests of both files and

@@ -9,14 +9,12 @@ import (
 	"errors"
 	"math/big"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	"sello/internal/corpus"
 	"sello/internal/keys"
 	"sello/internal/pkitest"
 )
@@ -112,27 +110,10 @@ func TestSignParseVerify(t *testing.T) {
 // opensslVerify checks der with an independent CMS implementation.
 func opensslVerify(t *testing.T, der, content []byte) {
 	t.Helper()
-	if _, err := exec.LookPath("openssl"); err != nil {
-		corpus.Require(t, "openssl", "openssl is not installed")
-	}
-	dir := t.TempDir()
-	sig := filepath.Join(dir, "sig.der")
-	doc := filepath.Join(dir, "doc")
-	if err := os.WriteFile(sig, der, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(doc, content, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", sig,
-		"-content", doc, "-noverify", "-out", os.DevNull).CombinedOutput()
-	if err != nil {
-		t.Fatalf("openssl cms -verify: %v\n%s", err, out)
-	}
-	out, err = exec.Command("openssl", "cms", "-cmsout", "-print", "-inform", "DER", "-in", sig).CombinedOutput()
-	if err != nil {
-		t.Fatalf("openssl cms -cmsout -print: %v\n%s", err, out)
-	}
+	sig := pkitest.TempFile(t, "sig.der", der)
+	doc := pkitest.TempFile(t, "doc", content)
+	pkitest.OpenSSL(t, "cms", "-verify", "-binary", "-inform", "DER", "-in", sig, "-content", doc, "-noverify", "-out", os.DevNull)
+	out := pkitest.OpenSSL(t, "cms", "-cmsout", "-print", "-inform", "DER", "-in", sig)
 	for _, want := range []string{"signingCertificateV2", "messageDigest", "contentType"} {
 		if !bytes.Contains(out, []byte(want)) {
 			t.Errorf("openssl cms -print output lacks %q", want)

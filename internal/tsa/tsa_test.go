@@ -8,14 +8,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"math/big"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"sello/internal/cms"
-	"sello/internal/corpus"
 	"sello/internal/pkitest"
 	"sello/internal/tsa"
 	"sello/internal/tsa/tsatest"
@@ -71,23 +67,9 @@ func TestTimestamp(t *testing.T) {
 // implementation.
 func opensslVerifyToken(t *testing.T, token, digest []byte, root *x509.Certificate) {
 	t.Helper()
-	if _, err := exec.LookPath("openssl"); err != nil {
-		corpus.Require(t, "openssl", "openssl is not installed")
-	}
-	dir := t.TempDir()
-	tok := filepath.Join(dir, "token.der")
-	ca := filepath.Join(dir, "root.pem")
-	if err := os.WriteFile(tok, token, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(ca, pkitest.ChainPEM([]*x509.Certificate{root}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("openssl", "ts", "-verify", "-digest", hex.EncodeToString(digest),
-		"-in", tok, "-token_in", "-CAfile", ca).CombinedOutput()
-	if err != nil {
-		t.Errorf("openssl ts -verify: %v\n%s", err, out)
-	}
+	tok := pkitest.TempFile(t, "token.der", token)
+	ca := pkitest.TempFile(t, "root.pem", pkitest.ChainPEM([]*x509.Certificate{root}))
+	pkitest.OpenSSL(t, "ts", "-verify", "-digest", hex.EncodeToString(digest), "-in", tok, "-token_in", "-CAfile", ca)
 }
 
 func TestTimestampFaults(t *testing.T) {

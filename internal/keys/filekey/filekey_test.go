@@ -7,7 +7,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -129,16 +128,10 @@ func TestLoadPKCS12(t *testing.T) {
 // TestLoadPKCS12OpenSSL reads a file written by an independent encoder.
 func TestLoadPKCS12OpenSSL(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl not found")
-	}
 	key := pkitest.NewCA(t, pkitest.Options{}).Issue(t, pkitest.Options{})
 	kf, cf := pkitest.WritePEM(t, key)
 	p12 := filepath.Join(t.TempDir(), "o.p12")
-	out, err := exec.Command("openssl", "pkcs12", "-export", "-inkey", kf, "-in", cf, "-out", p12, "-passout", "pass:s3cret").CombinedOutput()
-	if err != nil {
-		t.Fatalf("openssl pkcs12: %v\n%s", err, out)
-	}
+	pkitest.OpenSSL(t, "pkcs12", "-export", "-inkey", kf, "-in", cf, "-out", p12, "-passout", "pass:s3cret")
 	got, err := LoadPKCS12(p12, "s3cret")
 	if err != nil {
 		t.Fatalf("LoadPKCS12() = %v", err)

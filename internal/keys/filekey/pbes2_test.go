@@ -8,11 +8,9 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
-	"sello/internal/corpus"
 	"sello/internal/pkitest"
 )
 
@@ -109,12 +107,7 @@ func TestLoadEncryptedPEM(t *testing.T) {
 // (PBES2, PBKDF2-HMAC-SHA-256, AES-256-CBC).
 func opensslEncrypt(t *testing.T, keyFile, password string) string {
 	t.Helper()
-	if _, err := exec.LookPath("openssl"); err != nil {
-		corpus.Require(t, "openssl", "openssl is not installed")
-	}
 	out := filepath.Join(t.TempDir(), "enc.pem")
-	if b, err := exec.Command("openssl", "pkey", "-in", keyFile, "-aes256", "-passout", "pass:"+password, "-out", out).CombinedOutput(); err != nil {
-		t.Fatalf("openssl pkey: %v\n%s", err, b)
-	}
+	pkitest.OpenSSL(t, "pkey", "-in", keyFile, "-aes256", "-passout", "pass:"+password, "-out", out)
 	return out
 }
