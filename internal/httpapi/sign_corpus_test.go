@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"sello/internal/ca"
@@ -245,45 +243,29 @@ func TestSignDocumentsConcurrentPAdES(t *testing.T) {
 		docs[n] = b
 	}
 	env := mustPAdESEnv(t, SignHandlerOptions{})
-	const clients = 16
-	errs := make(chan error, clients)
-	var wg sync.WaitGroup
-	for c := range clients {
-		wg.Go(func() {
-			pair := []string{names[c%len(names)], names[(c+1)%len(names)]}
-			var fields []field
-			for i, n := range pair {
-				fields = append(fields,
-					field{name: fmt.Sprintf("documentPairs[%d].referenceNumber", i), value: n},
-					field{name: fmt.Sprintf("documentPairs[%d].document", i), value: string(docs[n]), file: n})
+	pairOf := func(c int) []string { return []string{names[c%len(names)], names[(c+1)%len(names)]} }
+	postConcurrently(t, env, 16, func(c int) []field {
+		var fields []field
+		for i, n := range pairOf(c) {
+			fields = append(fields,
+				field{name: fmt.Sprintf("documentPairs[%d].referenceNumber", i), value: n},
+				field{name: fmt.Sprintf("documentPairs[%d].document", i), value: string(docs[n]), file: n})
+		}
+		return append(fields, field{name: "clientInfo", value: fmt.Sprint("tx-", c)})
+	}, func(c int, r signResponse) []error {
+		var errs []error
+		pair := pairOf(c)
+		for i, d := range r.SignedDocuments {
+			if d.Status != "SUCCESS" || d.ReferenceNumber != pair[i] {
+				errs = append(errs, fmt.Errorf("client %d document %d: %+v", c, i, d))
+				continue
 			}
-			body, ct := multipartBody(t, append(fields, field{name: "clientInfo", value: fmt.Sprint("tx-", c)}))
-			resp, b := env.post(t, body, ct)
-			if resp.StatusCode != http.StatusOK {
-				errs <- fmt.Errorf("client %d: status %d: %.300s", c, resp.StatusCode, b)
-				return
+			signed, err := base64.StdEncoding.DecodeString(*d.SignedDocument)
+			if err != nil || !bytes.HasPrefix(signed, docs[pair[i]]) || len(signed) == len(docs[pair[i]]) {
+				errs = append(errs, fmt.Errorf("client %d document %d: signed file does not extend its original (%v)", c, i, err))
 			}
-			var r signResponse
-			if err := json.Unmarshal(b, &r); err != nil {
-				errs <- fmt.Errorf("client %d: %v", c, err)
-				return
-			}
-			for i, d := range r.SignedDocuments {
-				if d.Status != "SUCCESS" || d.ReferenceNumber != pair[i] {
-					errs <- fmt.Errorf("client %d document %d: %+v", c, i, d)
-					continue
-				}
-				signed, err := base64.StdEncoding.DecodeString(*d.SignedDocument)
-				if err != nil || !bytes.HasPrefix(signed, docs[pair[i]]) || len(signed) == len(docs[pair[i]]) {
-					errs <- fmt.Errorf("client %d document %d: signed file does not extend its original (%v)", c, i, err)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+		}
+		return errs
+	})
 	mustEmptyDir(t, env.tempDir)
 }

@@ -731,35 +731,55 @@ func TestSignDocumentsSpecExample(t *testing.T) {
 func TestSignDocumentsConcurrentRequests(t *testing.T) {
 	t.Parallel()
 	env := mustSignEnv(t, envOptions{handler: SignHandlerOptions{MemoryThreshold: 1 << 10}})
-	const clients = 16
-	var wg sync.WaitGroup
-	errs := make(chan error, clients)
+	postConcurrently(t, env, 16, func(c int) []field {
+		return append(docFields([]int{0, 1, 2, 3 + c%3}[:3]), field{name: "clientInfo", value: fmt.Sprint("tx-", c)})
+	}, func(c int, r signResponse) []error {
+		var errs []error
+		for i, d := range r.SignedDocuments {
+			if d.Status != "SUCCESS" {
+				errs = append(errs, fmt.Errorf("client %d document %d: %+v", c, i, d))
+			}
+		}
+		return errs
+	})
+	mustEmptyDir(t, env.tempDir)
+}
+
+// postConcurrently sends clients signing requests at once, the fields of
+// request c from fields(c), and reports every status other than 200, every
+// undecodable answer and every error check finds in an answer.
+func postConcurrently(t *testing.T, env *signEnv, clients int, fields func(c int) []field, check func(c int, r signResponse) []error) {
+	t.Helper()
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	report := func(err ...error) {
+		mu.Lock()
+		defer mu.Unlock()
+		errs = append(errs, err...)
+	}
 	for c := range clients {
 		wg.Go(func() {
-			body, ct := multipartBody(t, append(docFields([]int{0, 1, 2, 3 + c%3}[:3]), field{name: "clientInfo", value: fmt.Sprint("tx-", c)}))
+			body, ct := multipartBody(t, fields(c))
 			resp, b := env.post(t, body, ct)
 			if resp.StatusCode != http.StatusOK {
-				errs <- fmt.Errorf("client %d: status %d, body %s", c, resp.StatusCode, b)
+				report(fmt.Errorf("client %d: status %d, body %.300s", c, resp.StatusCode, b))
 				return
 			}
 			var r signResponse
 			if err := json.Unmarshal(b, &r); err != nil {
-				errs <- fmt.Errorf("client %d: %v", c, err)
+				report(fmt.Errorf("client %d: %v", c, err))
 				return
 			}
-			for i, d := range r.SignedDocuments {
-				if d.Status != "SUCCESS" {
-					errs <- fmt.Errorf("client %d document %d: %+v", c, i, d)
-				}
-			}
+			report(check(c, r)...)
 		})
 	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
+	for _, err := range errs {
 		t.Error(err)
 	}
-	mustEmptyDir(t, env.tempDir)
 }
 
 func mustEmptyDir(t *testing.T, dir string) {
