@@ -3,7 +3,6 @@ package ca
 import (
 	"bytes"
 	"context"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -304,45 +303,6 @@ func TestNewExternal(t *testing.T) {
 	if _, err := bad.Issue(t.Context(), Person{Name: "B", IDType: "CC", IDNumber: "2"}, IssueOptions{}); err == nil {
 		t.Error("Issue() with a key that does not match the CA certificate = nil error")
 	}
-}
-
-func TestDevSigner(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	now := fixedNow
-	opts := testOptions()
-	opts.Rand = nil
-	opts.Now = func() time.Time { return now }
-	c, err := LoadOrCreate(dir, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, err := c.DevSigner(t.Context(), dir)
-	if err != nil {
-		t.Fatalf("DevSigner() = %v", err)
-	}
-	again, err := c.DevSigner(t.Context(), dir)
-	if err != nil {
-		t.Fatalf("DevSigner() again = %v", err)
-	}
-	if !again.Chain[0].Equal(first.Chain[0]) {
-		t.Error("second DevSigner() issued a new certificate")
-	}
-	if !equalKeys(again.Signer.Public(), first.Signer.Public()) {
-		t.Error("second DevSigner() returned another key")
-	}
-	c2 := New(c.signer, c.cert, Options{Now: func() time.Time { return fixedNow.AddDate(2, 0, 0) }})
-	renewed, err := c2.DevSigner(t.Context(), dir)
-	if err != nil {
-		t.Fatalf("DevSigner() after expiry = %v", err)
-	}
-	if renewed.Chain[0].Equal(first.Chain[0]) {
-		t.Error("DevSigner() kept an expired certificate")
-	}
-}
-
-func equalKeys(a, b crypto.PublicKey) bool {
-	return a.(interface{ Equal(crypto.PublicKey) bool }).Equal(b)
 }
 
 func TestCRL(t *testing.T) {

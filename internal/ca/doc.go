@@ -6,7 +6,8 @@
 //
 // [LoadOrCreate] keeps a root key and certificate in the data directory,
 // created on first use; [New] wraps an external CA key (a file or a PKCS#11
-// token). [CA.DevSigner] keeps a stable development signer for the CLI.
+// token). `sello sign` with no key of its own gets a certificate for the
+// signer from [CA.Issue], as the service does.
 //
 // # Certificates
 //

@@ -1,14 +1,12 @@
 package ca
 
 import (
-	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -16,16 +14,12 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"sello/internal/keys"
 )
 
-// File names LoadOrCreate and DevSigner use in their directory.
+// File names LoadOrCreate uses in its directory.
 const (
-	KeyFile           = "ca-key.pem"
-	CertFile          = "ca-cert.pem"
-	DevSignerKeyFile  = "dev-signer-key.pem"
-	DevSignerCertFile = "dev-signer-cert.pem"
+	KeyFile  = "ca-key.pem"
+	CertFile = "ca-cert.pem"
 )
 
 // LoadOrCreate loads the CA kept in dir (KeyFile, CertFile), or, when
@@ -185,56 +179,4 @@ func createRoot(dir, keyPath, certPath string, opts Options) (crypto.Signer, *x5
 		return nil, nil, err
 	}
 	return key, cert, nil
-}
-
-// DevSigner returns the development signing key kept in dir
-// (DevSignerKeyFile, DevSignerCertFile), issuing it with the CA when the
-// files are missing or the certificate is expired or was issued by another
-// CA. It serves `sello sign` when no key is configured: a stable signer,
-// CN "Sello Development Signer", valid for a year, with key usage and
-// extended key usage as in Issue. Errors come from the file system, ctx or
-// the CA signer.
-func (c *CA) DevSigner(ctx context.Context, dir string) (*keys.Key, error) {
-	kp, cp := filepath.Join(dir, DevSignerKeyFile), filepath.Join(dir, DevSignerCertFile)
-	signer, cert, err := loadPair(kp, cp)
-	now := c.opts.now()
-	if err == nil && now.Before(cert.NotAfter) && cert.CheckSignatureFrom(c.cert) == nil {
-		return &keys.Key{Signer: signer, Chain: []*x509.Certificate{cert, c.cert}}, nil
-	}
-	if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, ErrInvalidCA) {
-		return nil, err
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("ca: generate key: %w", err)
-	}
-	serial, err := randomSerial(c.opts.rand())
-	if err != nil {
-		return nil, err
-	}
-	subject := pkix.Name{CommonName: "Sello Development Signer"}
-	if c.opts.Organization != "" {
-		subject.Organization = []string{c.opts.Organization}
-	}
-	if c.opts.Country != "" {
-		subject.Country = []string{c.opts.Country}
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               subject,
-		NotBefore:             now.Add(-time.Minute),
-		NotAfter:              now.Add(365 * 24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
-		UnknownExtKeyUsage:    []asn1.ObjectIdentifier{oidDocumentSigning},
-		BasicConstraintsValid: true,
-		SubjectKeyId:          keyID(key.Public()),
-	}
-	leaf, err := c.sign(ctx, tmpl, key.Public())
-	if err != nil {
-		return nil, err
-	}
-	if err := writePair(dir, kp, cp, key, leaf); err != nil {
-		return nil, err
-	}
-	return &keys.Key{Signer: key, Chain: []*x509.Certificate{leaf, c.cert}}, nil
 }
