@@ -28,18 +28,17 @@ func TestSignCorpusWithHSM(t *testing.T) {
 	dir := corpus.Dir(t)
 	verifier := corpus.Verifier(t)
 	tests := []struct {
-		name string
-		kt   pkitest.KeyType
+		name string // of its key in testKeys, after "corpus-"
 		file string
 	}{
-		{"RSA-PKCS1v15", pkitest.RSA2048, "s01-google-docs.pdf"},
-		{"ECDSA-P256", pkitest.ECDSAP256, "s13-hybrid-xref-msword-style.pdf"},
-		{"ECDSA-P256-PDF20", pkitest.ECDSAP256, "s07-pdf20-simple.pdf"},
+		{"RSA-PKCS1v15", "s01-google-docs.pdf"},
+		{"ECDSA-P256", "s13-hybrid-xref-msword-style.pdf"},
+		{"ECDSA-P256-PDF20", "s07-pdf20-simple.pdf"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tk := mustGenerate(t, mainToken, "corpus-"+tt.name, tt.kt, true)
+			tk := mustKey(t, "corpus-"+tt.name)
 			s := mustOpen(t, Options{URI: uriFor(mainToken, tk.label), CertificateFile: mustChainFile(t, tk)})
 			key, err := s.Key(t.Context())
 			if err != nil {

@@ -71,53 +71,110 @@ func mustSoftHSM(t *testing.T) {
 	t.Skip(softhsm.skip)
 }
 
-// generating serialises key generation across the package's tests.
-var generating sync.Mutex
-
-// testKey is a key pair generated in a token, with its certificate.
+// testKey is a key pair made in a token, with its certificate.
 type testKey struct {
 	label string
 	chain []*x509.Certificate // leaf, then the test CA
 }
 
-// mustGenerate creates a key pair in token, labelled prefix plus a random
-// suffix (so that runs with -count=N do not meet earlier keys) and with the
-// label's bytes as id, issues a certificate for it from a throwaway CA and,
-// when importCert is set, stores the certificate on the token with the same
-// id and label.
-func mustGenerate(t *testing.T, token, prefix string, kt pkitest.KeyType, importCert bool) testKey {
+// keySpec says how to make one of the tests' key pairs.
+type keySpec struct {
+	token      string
+	kt         pkitest.KeyType
+	importCert bool // store the certificate on the token too
+}
+
+// testKeys are every key pair the package's tests use, by name. They are
+// all made at once, before any test reads a token: SoftHSM2's file store
+// lets a search of a token that runs while an object is being made read
+// that object's file half written, and the object then fails with
+// CKR_GENERAL_ERROR. The service itself never makes objects on a token.
+var testKeys = map[string]keySpec{
+	"sign-RSA-2048":           {mainToken, pkitest.RSA2048, true},
+	"sign-ECDSA-P256":         {mainToken, pkitest.ECDSAP256, true},
+	"configs":                 {mainToken, pkitest.ECDSAP256, true},
+	"configs-pem":             {mainToken, pkitest.RSA2048, false},
+	"errors":                  {mainToken, pkitest.ECDSAP256, true},
+	"errors-nocert":           {mainToken, pkitest.ECDSAP256, false},
+	"close":                   {mainToken, pkitest.ECDSAP256, true},
+	"concurrent":              {mainToken, pkitest.ECDSAP256, true},
+	"reopen":                  {reopenToken, pkitest.RSA2048, true},
+	"corpus-RSA-PKCS1v15":     {mainToken, pkitest.RSA2048, true},
+	"corpus-ECDSA-P256":       {mainToken, pkitest.ECDSAP256, true},
+	"corpus-ECDSA-P256-PDF20": {mainToken, pkitest.ECDSAP256, true},
+}
+
+var made struct {
+	once sync.Once
+	keys map[string]testKey
+	err  error
+}
+
+// mustKey returns the test key pair called name, making them all on the
+// first call. Every test that uses a token calls it before anything else
+// touches the token.
+func mustKey(t *testing.T, name string) testKey {
 	t.Helper()
-	// SoftHSM2 has answered CKR_GENERAL_ERROR to key generation while
-	// another context of the process was being configured or closed; the
-	// tests only need the keys, so they are made one at a time.
-	generating.Lock()
-	defer generating.Unlock()
-	label := prefix + "-" + rand.Text()[:8]
-	c11, err := crypto11.Configure(&crypto11.Config{Path: softhsmModule, TokenLabel: token, Pin: userPIN})
-	if err != nil {
-		t.Fatalf("crypto11.Configure: %v", err)
+	made.once.Do(func() {
+		// Stays the error if pkitest fails the first caller's test.
+		made.err = errors.New("making the test keys failed in another test")
+		made.keys, made.err = makeTestKeys(t)
+	})
+	if made.err != nil {
+		t.Fatal(made.err)
 	}
-	defer c11.Close()
-	var signer crypto11.Signer
-	switch kt {
-	case pkitest.RSA2048:
-		signer, err = c11.GenerateRSAKeyPairWithLabel([]byte(label), []byte(label), 2048)
-	case pkitest.ECDSAP256:
-		signer, err = c11.GenerateECDSAKeyPairWithLabel([]byte(label), []byte(label), elliptic.P256())
-	default:
-		t.Fatalf("mustGenerate: key type %v not supported", kt)
+	tk, ok := made.keys[name]
+	if !ok {
+		t.Fatalf("no test key %q in testKeys", name)
 	}
-	if err != nil {
-		t.Fatalf("generate %v key %q: %v", kt, label, err)
-	}
-	ca := pkitest.NewCA(t, pkitest.Options{CommonName: "HSM Test CA " + label})
-	key := ca.Issue(t, pkitest.Options{CommonName: "Sello HSM " + label, Key: signer})
-	if importCert {
-		if err := c11.ImportCertificateWithLabel([]byte(label), []byte(label), key.Chain[0]); err != nil {
-			t.Fatalf("import certificate %q: %v", label, err)
+	return tk
+}
+
+// makeTestKeys makes every key pair of testKeys, labelled with its name
+// plus a random suffix (so that runs with -count=N do not meet earlier
+// keys) and with the label's bytes as id. One throwaway CA certifies them
+// all; the certificates of importCert keys are stored on the token with
+// the same id and label.
+func makeTestKeys(t *testing.T) (map[string]testKey, error) {
+	ca := pkitest.NewCA(t, pkitest.Options{CommonName: "HSM Test CA"})
+	var err error
+	keys := make(map[string]testKey, len(testKeys))
+	contexts := map[string]*crypto11.Context{}
+	defer func() {
+		for _, c := range contexts {
+			c.Close()
 		}
+	}()
+	for name, spec := range testKeys {
+		c11 := contexts[spec.token]
+		if c11 == nil {
+			if c11, err = crypto11.Configure(&crypto11.Config{Path: softhsmModule, TokenLabel: spec.token, Pin: userPIN}); err != nil {
+				return nil, fmt.Errorf("crypto11.Configure: %w", err)
+			}
+			contexts[spec.token] = c11
+		}
+		label := name + "-" + rand.Text()[:8]
+		var signer crypto11.Signer
+		switch spec.kt {
+		case pkitest.RSA2048:
+			signer, err = c11.GenerateRSAKeyPairWithLabel([]byte(label), []byte(label), 2048)
+		case pkitest.ECDSAP256:
+			signer, err = c11.GenerateECDSAKeyPairWithLabel([]byte(label), []byte(label), elliptic.P256())
+		default:
+			return nil, fmt.Errorf("key type %v not supported", spec.kt)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("generate %v key %q: %w", spec.kt, label, err)
+		}
+		leaf := ca.Issue(t, pkitest.Options{CommonName: "Sello HSM " + name, Key: signer})
+		if spec.importCert {
+			if err := c11.ImportCertificateWithLabel([]byte(label), []byte(label), leaf.Chain[0]); err != nil {
+				return nil, fmt.Errorf("import certificate %q: %w", label, err)
+			}
+		}
+		keys[name] = testKey{label: label, chain: leaf.Chain}
 	}
-	return testKey{label: label, chain: key.Chain}
+	return keys, nil
 }
 
 func mustOpen(t *testing.T, opts Options) *Store {
@@ -190,7 +247,7 @@ func TestSign(t *testing.T) {
 	for _, kt := range []pkitest.KeyType{pkitest.RSA2048, pkitest.ECDSAP256} {
 		t.Run(kt.String(), func(t *testing.T) {
 			t.Parallel()
-			tk := mustGenerate(t, mainToken, "sign-"+kt.String(), kt, true)
+			tk := mustKey(t, "sign-"+kt.String())
 			s := mustOpen(t, Options{URI: uriFor(mainToken, tk.label)})
 			k, err := s.Key(t.Context())
 			if err != nil {
@@ -210,8 +267,8 @@ func TestSign(t *testing.T) {
 func TestOpenConfigurations(t *testing.T) {
 	t.Parallel()
 	mustSoftHSM(t)
-	tk := mustGenerate(t, mainToken, "configs", pkitest.ECDSAP256, true)
-	noCert := mustGenerate(t, mainToken, "configs-pem", pkitest.RSA2048, false)
+	tk := mustKey(t, "configs")
+	noCert := mustKey(t, "configs-pem")
 	dir := t.TempDir()
 	pinFile := filepath.Join(dir, "pin")
 	if err := os.WriteFile(pinFile, []byte(userPIN+"\n"), 0o600); err != nil {
@@ -264,8 +321,8 @@ func TestOpenConfigurations(t *testing.T) {
 func TestOpenErrors(t *testing.T) {
 	t.Parallel()
 	mustSoftHSM(t)
-	tk := mustGenerate(t, mainToken, "errors", pkitest.ECDSAP256, true)
-	noCert := mustGenerate(t, mainToken, "errors-nocert", pkitest.ECDSAP256, false)
+	tk := mustKey(t, "errors")
+	noCert := mustKey(t, "errors-nocert")
 	otherCert := filepath.Join(t.TempDir(), "other.pem")
 	if err := os.WriteFile(otherCert, pkitest.ChainPEM(noCert.chain), 0o600); err != nil {
 		t.Fatal(err)
@@ -306,7 +363,7 @@ func TestOpenErrors(t *testing.T) {
 func TestKeyContextAndClose(t *testing.T) {
 	t.Parallel()
 	mustSoftHSM(t)
-	tk := mustGenerate(t, mainToken, "close", pkitest.ECDSAP256, true)
+	tk := mustKey(t, "close")
 	s, err := Open(Options{URI: uriFor(mainToken, tk.label)})
 	if err != nil {
 		t.Fatalf("Open = %v", err)
@@ -339,7 +396,7 @@ func TestKeyContextAndClose(t *testing.T) {
 func TestSignConcurrently(t *testing.T) {
 	t.Parallel()
 	mustSoftHSM(t)
-	tk := mustGenerate(t, mainToken, "concurrent", pkitest.ECDSAP256, true)
+	tk := mustKey(t, "concurrent")
 	s := mustOpen(t, Options{URI: uriFor(mainToken, tk.label), MaxSessions: 2})
 	k, err := s.Key(t.Context())
 	if err != nil {
@@ -368,7 +425,7 @@ func TestSignConcurrently(t *testing.T) {
 func TestReopenAfterTokenError(t *testing.T) {
 	t.Parallel()
 	mustSoftHSM(t)
-	tk := mustGenerate(t, reopenToken, "reopen", pkitest.RSA2048, true)
+	tk := mustKey(t, "reopen")
 	s := mustOpen(t, Options{URI: uriFor(reopenToken, tk.label)})
 	k, err := s.Key(t.Context())
 	if err != nil {
