@@ -74,6 +74,16 @@ func (m *memStore) AddTokenKey(ctx context.Context, k *TokenKey) error {
 	return nil
 }
 
+func (m *memStore) AddFirstTokenKey(ctx context.Context, k *TokenKey) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.keys) > 0 {
+		return false, nil
+	}
+	m.keys = append(m.keys, k)
+	return true, nil
+}
+
 func (m *memStore) TokenKeys(ctx context.Context) ([]*TokenKey, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

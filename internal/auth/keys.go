@@ -56,6 +56,10 @@ func (k TokenKey) LogValue() slog.Value {
 type KeyStore interface {
 	// AddTokenKey stores k, or returns ErrConflict when its id is taken.
 	AddTokenKey(ctx context.Context, k *TokenKey) error
+	// AddFirstTokenKey stores k only when the store holds no key yet, and
+	// reports whether it did. Of servers that start together on an empty
+	// store, exactly one adds its key.
+	AddFirstTokenKey(ctx context.Context, k *TokenKey) (added bool, err error)
 	// TokenKeys returns every stored key, oldest first.
 	TokenKeys(ctx context.Context) ([]*TokenKey, error)
 }

@@ -229,7 +229,7 @@ func (s *Service) EnsureKey(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("auth: %w", err)
 		}
-		if err := s.keys.AddTokenKey(ctx, tk); err != nil && !errors.Is(err, ErrConflict) {
+		if _, err := s.keys.AddFirstTokenKey(ctx, tk); err != nil {
 			return fmt.Errorf("auth: store token key: %w", err)
 		}
 	}

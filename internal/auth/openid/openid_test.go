@@ -213,7 +213,10 @@ func (noClients) Client(ctx context.Context, id string) (*auth.Client, error) {
 
 type noKeys struct{}
 
-func (noKeys) AddTokenKey(context.Context, *auth.TokenKey) error   { return nil }
+func (noKeys) AddTokenKey(context.Context, *auth.TokenKey) error { return nil }
+func (noKeys) AddFirstTokenKey(context.Context, *auth.TokenKey) (bool, error) {
+	return false, nil
+}
 func (noKeys) TokenKeys(context.Context) ([]*auth.TokenKey, error) { return nil, nil }
 
 // opStorage is the provider's storage: one confidential client that may

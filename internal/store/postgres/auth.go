@@ -148,6 +148,33 @@ func (d *DB) AddTokenKey(ctx context.Context, k *auth.TokenKey) error {
 	return nil
 }
 
+// AddFirstTokenKey stores k only when the table is empty. Under READ
+// COMMITTED two transactions could each see the table empty, so each first
+// takes a lock that one holder at a time can have (SHARE ROW EXCLUSIVE
+// conflicts with itself, not with readers): of nodes starting together,
+// exactly one adds its key.
+func (d *DB) AddFirstTokenKey(ctx context.Context, k *auth.TokenKey) (bool, error) {
+	var added bool
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `LOCK TABLE token_keys IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx,
+			`INSERT INTO token_keys (id, algorithm, public_key, sealed_private_key, created_at)
+			SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM token_keys)`,
+			k.ID, k.Algorithm, k.PublicKey, k.SealedPrivateKey, nanos(k.CreatedAt))
+		if err != nil {
+			return err
+		}
+		added = tag.RowsAffected() == 1
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("postgres: add first token key %q: %w", k.ID, err)
+	}
+	return added, nil
+}
+
 // TokenKeys returns every token-signing key, oldest first (ties broken by
 // id).
 func (d *DB) TokenKeys(ctx context.Context) ([]*auth.TokenKey, error) {

@@ -230,6 +230,24 @@ func (d *DB) AddTokenKey(ctx context.Context, k *auth.TokenKey) error {
 	return nil
 }
 
+// AddFirstTokenKey stores k only when the table is empty. One statement
+// reads and writes inside one write transaction, and SQLite runs one write
+// transaction at a time, so of concurrent callers exactly one adds its key.
+func (d *DB) AddFirstTokenKey(ctx context.Context, k *auth.TokenKey) (bool, error) {
+	res, err := d.db.ExecContext(ctx,
+		`INSERT INTO token_keys (id, algorithm, public_key, sealed_private_key, created_at)
+		SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM token_keys)`,
+		k.ID, k.Algorithm, k.PublicKey, k.SealedPrivateKey, k.CreatedAt.UnixNano())
+	if err != nil {
+		return false, fmt.Errorf("sqlite: add first token key %q: %w", k.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlite: add first token key %q: %w", k.ID, err)
+	}
+	return n == 1, nil
+}
+
 // TokenKeys returns every token-signing key, oldest first.
 func (d *DB) TokenKeys(ctx context.Context) ([]*auth.TokenKey, error) {
 	rows, err := d.db.QueryContext(ctx,

@@ -5,6 +5,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -139,6 +140,11 @@ func RunAuth(t *testing.T, open func(t *testing.T) AuthStore) {
 		}
 	})
 
+	t.Run("first token key", func(t *testing.T) {
+		t.Parallel()
+		checkFirstTokenKey(t, open(t))
+	})
+
 	t.Run("token keys", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
@@ -167,6 +173,51 @@ func RunAuth(t *testing.T, open func(t *testing.T) AuthStore) {
 			t.Errorf("TokenKeys (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// checkFirstTokenKey has servers that start together on an empty store
+// each try to add the first token key: exactly one may.
+func checkFirstTokenKey(t *testing.T, s AuthStore) {
+	const callers = 16
+	base := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	var (
+		wg     sync.WaitGroup
+		start  = make(chan struct{})
+		mu     sync.Mutex
+		winner []string
+	)
+	for i := range callers {
+		wg.Go(func() {
+			<-start
+			k := &auth.TokenKey{ID: fmt.Sprintf("first-%d", i), Algorithm: "ES256", PublicKey: []byte{byte(i)}, SealedPrivateKey: []byte{byte(i)}, CreatedAt: base}
+			added, err := s.AddFirstTokenKey(t.Context(), k)
+			if err != nil {
+				t.Errorf("AddFirstTokenKey(%s) = %v", k.ID, err)
+				return
+			}
+			if added {
+				mu.Lock()
+				winner = append(winner, k.ID)
+				mu.Unlock()
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if len(winner) != 1 {
+		t.Fatalf("%d of %d concurrent AddFirstTokenKey calls added a key (%v), want exactly 1", len(winner), callers, winner)
+	}
+	got, err := s.TokenKeys(t.Context())
+	if err != nil {
+		t.Fatalf("TokenKeys = %v", err)
+	}
+	if len(got) != 1 || got[0].ID != winner[0] {
+		t.Fatalf("TokenKeys after the race = %v, want only %s", got, winner[0])
+	}
+	late := &auth.TokenKey{ID: "late", Algorithm: "ES256", PublicKey: []byte{1}, SealedPrivateKey: []byte{1}, CreatedAt: base}
+	if added, err := s.AddFirstTokenKey(t.Context(), late); err != nil || added {
+		t.Errorf("AddFirstTokenKey on a store with a key = %v, %v; want false, nil", added, err)
+	}
 }
 
 func mustCreate(t *testing.T, s AuthStore, c *auth.Client) {
