@@ -347,6 +347,8 @@ func TestOpenOddTables(t *testing.T) {
 		{"19-byte lines with CRLF", strings.ReplaceAll(table, " \n", "\r\n")},
 		{"19-byte lines with LF", strings.ReplaceAll(table, " \n", "\n")},
 		{"odd white space", strings.NewReplacer("xref\n", "xref  \r\n", " 65535 ", "   65535\t", "0 6\n", "0   6 \r\n").Replace(table)},
+		// mutool writes the head of the free list with generation 65536.
+		{"free head generation 65536", strings.Replace(table, "0000000000 65535 f", "0000000000 65536 f", 1)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -263,8 +263,17 @@ func (r *Reader) readTable(off int64) (*section, error) {
 			if err1 != nil || err2 != nil || err3 != nil {
 				return nil, fmt.Errorf("%w: xref table at %d ends early", ErrTruncated, off)
 			}
-			if !ok1 || !ok2 || fg1 > 65535 || len(ft) != 1 {
+			if !ok1 || !ok2 || len(ft) != 1 {
 				return nil, bad("bad xref entry")
+			}
+			if fg1 > 65535 {
+				// Some writers give the head of the free list generation
+				// 65536. A free entry's generation only says whether its
+				// number may be used again, and 65535 already says never.
+				if ft[0] != 'f' {
+					return nil, bad("bad xref entry")
+				}
+				fg1 = 65535
 			}
 			e := xrefEntry{gen: uint16(fg1), off: fo1}
 			switch ft[0] {
@@ -364,7 +373,7 @@ func (r *Reader) readXRefStream(off int64) (*section, error) {
 			var e xrefEntry
 			switch typ {
 			case 0:
-				e = xrefEntry{kind: entryFree, gen: uint16(f3)}
+				e = xrefEntry{kind: entryFree, gen: uint16(min(f3, 65535))}
 			case 1:
 				if w[2] == 0 {
 					f3 = 0
