@@ -112,7 +112,16 @@ func (r *Reader) Page(i int) (*Page, error) {
 			inh.crop = v
 		}
 		if v, ok := node["Rotate"]; ok {
-			inh.rotate = v
+			// /Rotate is an integer (ISO 32000-2 Table 31). Readers that
+			// check its type skip any other value and keep the inherited
+			// one; so do we, so that the stamp lands where they show it.
+			v, err := r.Resolve(v)
+			if err != nil {
+				return nil, err
+			}
+			if _, isInt := v.(Integer); isInt {
+				inh.rotate = v
+			}
 		}
 		if v, ok := node["Resources"]; ok {
 			inh.resources = v
@@ -217,20 +226,15 @@ func (r *Reader) newPage(ref Ref, d Dict, media, crop, rotate, resources Object)
 		if err != nil {
 			return nil, err
 		}
-		var deg float64
-		switch v := ro.(type) {
-		case Integer:
-			deg = float64(v)
-		case Real:
-			deg = float64(v)
+		// /Rotate must be a multiple of 90 (ISO 32000-2 Table 31); viewers
+		// show a page with any other value unrotated.
+		if deg, _ := ro.(Integer); deg%90 == 0 {
+			q := int64(deg/90) % 4
+			if q < 0 {
+				q += 4
+			}
+			p.Rotate = int(q) * 90
 		}
-		// /Rotate must be a multiple of 90 (ISO 32000-2 Table 31); others
-		// are rounded to the nearest one.
-		q := int64(math.Round(deg/90)) % 4
-		if q < 0 {
-			q += 4
-		}
-		p.Rotate = int(q) * 90
 	}
 	return p, nil
 }

@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"sort"
@@ -89,7 +90,7 @@ func (w *objectWriter) object(o Object) {
 	case int:
 		w.buf = strconv.AppendInt(w.buf, int64(v), 10)
 	case Real:
-		w.buf = appendReal(w.buf, float64(v))
+		w.buf = appendRealExact(w.buf, float64(v))
 	case float64:
 		w.buf = appendReal(w.buf, v)
 	case Name:
@@ -175,7 +176,24 @@ func (w *objectWriter) encrypt(b []byte, stream bool) []byte {
 	return out
 }
 
-// appendReal writes a number without exponent, as PDF requires (ISO 32000-2
+// appendRealExact writes a Real so that it reads back as the same real:
+// every digit it needs and always a decimal point. Objects copied from the
+// original keep their meaning: a reader that wants an integer (/Rotate
+// 90.0, say) treats a real differently from the integer 90, and rounding
+// would move a number the document relies on.
+func appendRealExact(dst []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		f = 0
+	}
+	start := len(dst)
+	dst = strconv.AppendFloat(dst, f, 'f', -1, 64)
+	if bytes.IndexByte(dst[start:], '.') < 0 {
+		dst = append(dst, ".0"...)
+	}
+	return dst
+}
+
+// appendReal writes a computed number without exponent, as PDF requires (ISO 32000-2
 // §7.3.3), with at most six decimals.
 func appendReal(dst []byte, f float64) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
