@@ -465,19 +465,13 @@ func uniqueFieldName(r *pdf.Reader, fields pdf.Array) (string, error) {
 	}
 }
 
-// addAnnot appends the widget to the page's /Annots, changing the array
-// object when it is indirect, else the page.
+// addAnnot gives the page a new /Annots array: its annotations, then the
+// widget. An indirect array is copied, never changed: other pages may
+// share it, and the widget would then show on each of them.
 func addAnnot(r *pdf.Reader, u *pdf.Update, page *pdf.Page, widget pdf.Ref) error {
-	o := page.Dict["Annots"]
-	if ref, ok := o.(pdf.Ref); ok {
-		res, err := r.Resolve(ref)
-		if err != nil {
-			return err
-		}
-		if arr, ok := res.(pdf.Array); ok {
-			u.Set(ref, append(append(pdf.Array{}, arr...), widget))
-			return nil
-		}
+	o, err := r.Resolve(page.Dict["Annots"])
+	if err != nil {
+		return err
 	}
 	arr, _ := o.(pdf.Array)
 	d := copyDict(page.Dict)
@@ -530,8 +524,10 @@ func userRect(page *pdf.Page, rect Rect) (pdf.Array, float64, float64, error) {
 	}
 	ax, ay := pt(x1, y1)
 	bx, by := pt(x2, y2)
+	// float64, not pdf.Real: computed numbers are written in their
+	// shortest form, whole ones as integers.
 	return pdf.Array{
-		pdf.Real(math.Min(ax, bx)), pdf.Real(math.Min(ay, by)),
-		pdf.Real(math.Max(ax, bx)), pdf.Real(math.Max(ay, by)),
+		math.Min(ax, bx), math.Min(ay, by),
+		math.Max(ax, bx), math.Max(ay, by),
 	}, w, h, nil
 }

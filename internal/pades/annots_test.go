@@ -1,0 +1,77 @@
+package pades_test
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"testing"
+
+	"sello/internal/pades"
+	"sello/internal/pdf"
+	"sello/internal/pkitest"
+)
+
+// classicPDF writes objects 1..n with a classic cross-reference table.
+func classicPDF(objs ...string) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.7\n")
+	offsets := make([]int, len(objs))
+	for i, o := range objs {
+		offsets[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&b, "trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return b.Bytes()
+}
+
+// TestSharedAnnotsArray signs a page whose indirect /Annots array another
+// page shares: the widget must appear on the signed page only.
+func TestSharedAnnotsArray(t *testing.T) {
+	t.Parallel()
+	orig := classicPDF(
+		"<</Type/Catalog/Pages 2 0 R>>",
+		"<</Type/Pages/Kids[3 0 R 4 0 R]/Count 2/MediaBox[0 0 612 792]>>",
+		"<</Type/Page/Parent 2 0 R/Annots 5 0 R>>",
+		"<</Type/Page/Parent 2 0 R/Annots 5 0 R>>",
+		"[6 0 R]",
+		"<</Type/Annot/Subtype/Link/Rect[10 10 50 50]/Border[0 0 0]>>",
+	)
+	ca := pkitest.NewCA(t, pkitest.Options{CommonName: "Annots CA"})
+	signed := mustSign(t, orig, pades.Options{
+		Key:  ca.Issue(t, pkitest.Options{CommonName: "Signer", KeyType: pkitest.ECDSAP256}),
+		Rect: &pades.Rect{X1: 100, Y1: 100, X2: 300, Y2: 160}, Name: "Signer", Time: goldenTime,
+	})
+	r, err := pdf.Open(bytes.NewReader(signed), int64(len(signed)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	annots := func(i int) pdf.Array {
+		t.Helper()
+		p, err := r.Page(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := r.Resolve(p.Dict["Annots"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		arr, _ := o.(pdf.Array)
+		return arr
+	}
+	link := pdf.Ref{Num: 6}
+	if got := annots(0); len(got) != 2 || got[0] != link {
+		t.Errorf("page 0 /Annots = %v, want the link and the widget", got)
+	}
+	if got := annots(1); !slices.Equal(got, pdf.Array{link}) {
+		t.Errorf("page 1 /Annots = %v, want only the link", got)
+	}
+	sigs, err := pades.Verify(bytes.NewReader(signed), int64(len(signed)))
+	if err != nil || len(sigs) != 1 || sigs[0].Err != nil {
+		t.Fatalf("Verify = %+v, %v; want one intact signature", sigs, err)
+	}
+}
