@@ -232,15 +232,25 @@ func docMDP(r *pdf.Reader, cat pdf.Dict) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if name, _ := ref["TransformMethod"].(pdf.Name); name != "DocMDP" {
+		method, err := r.Resolve(ref["TransformMethod"])
+		if err != nil {
+			return 0, err
+		}
+		if name, _ := method.(pdf.Name); name != "DocMDP" {
 			continue
 		}
 		params, err := resolveDict(r, ref["TransformParams"])
 		if err != nil {
 			return 0, err
 		}
+		// Any value may be an indirect reference (ISO 32000-2 §7.3.10),
+		// /P included.
+		pv, err := r.Resolve(params["P"])
+		if err != nil {
+			return 0, err
+		}
 		p := 2
-		if v, ok := params["P"].(pdf.Integer); ok {
+		if v, ok := pv.(pdf.Integer); ok {
 			p = int(v)
 		}
 		return p, nil

@@ -2,6 +2,7 @@ package pades_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -73,5 +74,33 @@ func TestSharedAnnotsArray(t *testing.T) {
 	sigs, err := pades.Verify(bytes.NewReader(signed), int64(len(signed)))
 	if err != nil || len(sigs) != 1 || sigs[0].Err != nil {
 		t.Fatalf("Verify = %+v, %v; want one intact signature", sigs, err)
+	}
+}
+
+// TestDocMDPIndirect reads a certification's permissions when its values
+// are indirect references: P=1 is refused, P=2 signs.
+func TestDocMDPIndirect(t *testing.T) {
+	t.Parallel()
+	ca := pkitest.NewCA(t, pkitest.Options{CommonName: "DocMDP CA"})
+	key := ca.Issue(t, pkitest.Options{CommonName: "Signer", KeyType: pkitest.ECDSAP256})
+	for _, tc := range []struct {
+		p    string
+		want error
+	}{{"1", pades.ErrCertified}, {"2", nil}} {
+		t.Run("P="+tc.p, func(t *testing.T) {
+			t.Parallel()
+			orig := classicPDF(
+				"<</Type/Catalog/Pages 2 0 R/Perms<</DocMDP 4 0 R>>>>",
+				"<</Type/Pages/Kids[3 0 R]/Count 1/MediaBox[0 0 612 792]>>",
+				"<</Type/Page/Parent 2 0 R>>",
+				"<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/ETSI.CAdES.detached/Reference[<</Type/SigRef/TransformMethod 5 0 R/TransformParams<</Type/TransformParams/P 6 0 R/V/1.2>>>>]>>",
+				"/DocMDP",
+				tc.p,
+			)
+			_, err := pades.Sign(t.Context(), bytes.NewReader(orig), int64(len(orig)), pades.Options{Key: key, Name: "Signer", Time: goldenTime})
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Sign = %v, want %v", err, tc.want)
+			}
+		})
 	}
 }
