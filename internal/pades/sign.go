@@ -392,7 +392,11 @@ func addSignature(r *pdf.Reader, u *pdf.Update, opts Options, contents *pdf.Plac
 	if newFields != nil {
 		form["Fields"] = newFields
 	}
-	flags, _ := form["SigFlags"].(pdf.Integer)
+	fo, err := r.Resolve(form["SigFlags"])
+	if err != nil {
+		return err
+	}
+	flags, _ := fo.(pdf.Integer)
 	form["SigFlags"] = flags | 3
 	delete(form, "NeedAppearances")
 	switch {
@@ -463,7 +467,7 @@ func uniqueFieldName(r *pdf.Reader, fields pdf.Array) (string, error) {
 		if d == nil {
 			continue
 		}
-		if t, ok := d["T"].(pdf.String); ok {
+		if t, ok := stringValue(r, d["T"]); ok {
 			used[DecodeTextString(t)] = true
 		}
 	}

@@ -104,3 +104,31 @@ func TestDocMDPIndirect(t *testing.T) {
 		})
 	}
 }
+
+// TestFieldNamesUnique reads the names of existing fields written as
+// hexadecimal strings or through indirect references, and names the new
+// field after all of them.
+func TestFieldNamesUnique(t *testing.T) {
+	t.Parallel()
+	orig := classicPDF(
+		"<</Type/Catalog/Pages 2 0 R/AcroForm<</Fields[4 0 R 5 0 R]/SigFlags 6 0 R>>>>",
+		"<</Type/Pages/Kids[3 0 R]/Count 1/MediaBox[0 0 612 792]>>",
+		"<</Type/Page/Parent 2 0 R>>",
+		"<</FT/Tx/T<5369676E617475726531>>>", // "Signature1"
+		"<</FT/Tx/T 7 0 R>>",
+		"1",
+		"(Signature2)",
+	)
+	ca := pkitest.NewCA(t, pkitest.Options{CommonName: "Fields CA"})
+	signed := mustSign(t, orig, pades.Options{
+		Key:  ca.Issue(t, pkitest.Options{CommonName: "Signer", KeyType: pkitest.ECDSAP256}),
+		Name: "Signer", Time: goldenTime,
+	})
+	sigs, err := pades.Verify(bytes.NewReader(signed), int64(len(signed)))
+	if err != nil || len(sigs) != 1 || sigs[0].Err != nil {
+		t.Fatalf("Verify = %+v, %v; want one intact signature", sigs, err)
+	}
+	if sigs[0].Field != "Signature3" {
+		t.Errorf("new field is %q, want Signature3", sigs[0].Field)
+	}
+}

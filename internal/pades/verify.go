@@ -135,14 +135,14 @@ func Verify(src io.ReaderAt, size int64) ([]Signature, error) {
 				continue
 			}
 			name := parent
-			if t, ok := f["T"].(pdf.String); ok {
+			if t, ok := stringValue(r, f["T"]); ok {
 				if name != "" {
 					name += "."
 				}
 				name += DecodeTextString(t)
 			}
 			ft := parentFT
-			if v, ok := f["FT"].(pdf.Name); ok {
+			if v, ok := nameValue(r, f["FT"]); ok {
 				ft = v
 			}
 			if ft == "Sig" {
@@ -177,11 +177,11 @@ func checkSignature(r *pdf.Reader, src io.ReaderAt, size int64, field string, v 
 		return s
 	}
 	s.SubFilter = string(nameOf(v["SubFilter"]))
-	if m, ok := v["M"].(pdf.String); ok {
+	if m, ok := stringValue(r, v["M"]); ok {
 		s.Time = ParseDate(string(m))
 	}
 	for k, dst := range map[pdf.Name]*string{"Name": &s.Name, "Reason": &s.Reason, "Location": &s.Location} {
-		if t, ok := v[k].(pdf.String); ok {
+		if t, ok := stringValue(r, v[k]); ok {
 			*dst = DecodeTextString(t)
 		}
 	}
@@ -284,6 +284,32 @@ func checkSignature(r *pdf.Reader, src io.ReaderAt, size int64, field string, v 
 		return fail(ReasonBadSignature, err)
 	}
 	return s
+}
+
+// stringValue returns the bytes of a string, literal or hexadecimal,
+// through an indirect reference.
+func stringValue(r *pdf.Reader, o pdf.Object) ([]byte, bool) {
+	o, err := r.Resolve(o)
+	if err != nil {
+		return nil, false
+	}
+	switch s := o.(type) {
+	case pdf.String:
+		return s, true
+	case pdf.HexString:
+		return s, true
+	}
+	return nil, false
+}
+
+// nameValue returns a name, through an indirect reference.
+func nameValue(r *pdf.Reader, o pdf.Object) (pdf.Name, bool) {
+	o, err := r.Resolve(o)
+	if err != nil {
+		return "", false
+	}
+	n, ok := o.(pdf.Name)
+	return n, ok
 }
 
 func nameOf(o pdf.Object) pdf.Name {
