@@ -30,6 +30,17 @@ func classicPDF(objs ...string) []byte {
 	return b.Bytes()
 }
 
+// mustSignWithTestKey signs orig with a fresh ECDSA key, visibly at rect
+// on page 0 when rect is not nil.
+func mustSignWithTestKey(t *testing.T, orig []byte, rect *pades.Rect) []byte {
+	t.Helper()
+	ca := pkitest.NewCA(t, pkitest.Options{CommonName: "Structure CA"})
+	return mustSign(t, orig, pades.Options{
+		Key:  ca.Issue(t, pkitest.Options{CommonName: "Signer", KeyType: pkitest.ECDSAP256}),
+		Rect: rect, Name: "Signer", Time: goldenTime,
+	})
+}
+
 // TestSharedAnnotsArray signs a page whose indirect /Annots array another
 // page shares: the widget must appear on the signed page only.
 func TestSharedAnnotsArray(t *testing.T) {
@@ -42,11 +53,7 @@ func TestSharedAnnotsArray(t *testing.T) {
 		"[6 0 R]",
 		"<</Type/Annot/Subtype/Link/Rect[10 10 50 50]/Border[0 0 0]>>",
 	)
-	ca := pkitest.NewCA(t, pkitest.Options{CommonName: "Annots CA"})
-	signed := mustSign(t, orig, pades.Options{
-		Key:  ca.Issue(t, pkitest.Options{CommonName: "Signer", KeyType: pkitest.ECDSAP256}),
-		Rect: &pades.Rect{X1: 100, Y1: 100, X2: 300, Y2: 160}, Name: "Signer", Time: goldenTime,
-	})
+	signed := mustSignWithTestKey(t, orig, &pades.Rect{X1: 100, Y1: 100, X2: 300, Y2: 160})
 	r, err := pdf.Open(bytes.NewReader(signed), int64(len(signed)), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -119,11 +126,7 @@ func TestFieldNamesUnique(t *testing.T) {
 		"1",
 		"(Signature2)",
 	)
-	ca := pkitest.NewCA(t, pkitest.Options{CommonName: "Fields CA"})
-	signed := mustSign(t, orig, pades.Options{
-		Key:  ca.Issue(t, pkitest.Options{CommonName: "Signer", KeyType: pkitest.ECDSAP256}),
-		Name: "Signer", Time: goldenTime,
-	})
+	signed := mustSignWithTestKey(t, orig, nil)
 	sigs, err := pades.Verify(bytes.NewReader(signed), int64(len(signed)))
 	if err != nil || len(sigs) != 1 || sigs[0].Err != nil {
 		t.Fatalf("Verify = %+v, %v; want one intact signature", sigs, err)
