@@ -374,7 +374,9 @@ func TestRepair(t *testing.T) {
 	}{
 		{"table, startxref short", testRev{objs: basicObjs, trailer: "/Root 1 0 R"}, -37, nil},
 		{"table, startxref long", testRev{objs: basicObjs, trailer: "/Root 1 0 R"}, 3, nil},
-		{"xref stream, startxref short", testRev{objs: basicObjs, stream: true, trailer: "/Root 1 0 R"}, -5, nil},
+		{"hybrid, startxref short", testRev{objs: basicObjs, hybrid: true, objStm: 5, trailer: "/Root 1 0 R"}, -5, nil},
+		// Other readers cannot rebuild a file of xref streams: refused.
+		{"xref stream, startxref short", testRev{objs: basicObjs, stream: true, trailer: "/Root 1 0 R"}, -5, ErrDamaged},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

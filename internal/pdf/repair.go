@@ -16,7 +16,8 @@ const repairSample = 64
 // repair recovers from a startxref that does not point at a
 // cross-reference section: it takes the last "xref" keyword or
 // cross-reference stream object in the file, and accepts it only when it
-// parses and its entries point at matching "n g obj" headers. Then the
+// is a table (hybrid files included), parses, and its entries point at
+// matching "n g obj" headers. Then the
 // chain is read from there as usual and Repaired reports true.
 func (r *Reader) repair(start int64) error {
 	off, err := r.lastXRefCandidate()
@@ -29,6 +30,13 @@ func (r *Reader) repair(start int64) error {
 	sec, err := r.readSection(off)
 	if err != nil {
 		return fmt.Errorf("%w: recovered xref section at %d: %w", ErrDamaged, off, err)
+	}
+	if sec.stream {
+		// Readers rebuild a damaged file from its "trailer" dictionaries,
+		// which a file of cross-reference streams does not have: they
+		// cannot open the original, so nobody could check the repair
+		// against it. Refused, as DESIGN.md §2 asks when in doubt.
+		return fmt.Errorf("%w: startxref %d does not point at the cross-reference stream at %d, and other readers cannot rebuild such a file", ErrDamaged, start, off)
 	}
 	if err := r.checkEntries(sec); err != nil {
 		return err
