@@ -17,6 +17,7 @@ import (
 	"math/big"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"sello/internal/keys"
 )
@@ -172,8 +173,23 @@ func isUpperAlpha(s string) bool {
 	return true
 }
 
+// maxCommonName is RFC 5280's upper bound on commonName (ub-common-name),
+// in characters.
+const maxCommonName = 64
+
+// commonName returns name, cut to maxCommonName characters when longer.
+// The certificate's name is then shortened; the signature's /Name, the
+// stamp and the audit log still carry the whole validated name.
+func commonName(name string) string {
+	if utf8.RuneCountInString(name) <= maxCommonName {
+		return name
+	}
+	runes := []rune(name)[:maxCommonName]
+	return strings.TrimSpace(string(runes))
+}
+
 // Issue creates a fresh key and a certificate for it that names p: subject
-// CN, serialNumber (see Person.SerialNumber), O and C; key usage digitalSignature and
+// CN (the name, cut to 64 characters), serialNumber (see Person.SerialNumber), O and C; key usage digitalSignature and
 // contentCommitment; extended key usage document signing (plus
 // emailProtection when asked); valid from a minute ago for
 // Options.Validity; a random 128-bit serial number. The key is kept only in
@@ -181,8 +197,8 @@ func isUpperAlpha(s string) bool {
 // ErrInvalidPerson, come from ctx, or from the CA signer.
 func (c *CA) Issue(ctx context.Context, p Person, opts IssueOptions) (*keys.Key, error) {
 	name := strings.TrimSpace(p.Name)
-	if name == "" || len(name) > 64 {
-		return nil, fmt.Errorf("%w: name must have 1 to 64 characters", ErrInvalidPerson)
+	if name == "" {
+		return nil, fmt.Errorf("%w: no name", ErrInvalidPerson)
 	}
 	sn, err := p.SerialNumber(c.opts.Country)
 	if err != nil {
@@ -206,7 +222,7 @@ func (c *CA) Issue(ctx context.Context, p Person, opts IssueOptions) (*keys.Key,
 	if validity <= 0 {
 		validity = time.Hour
 	}
-	subject := pkix.Name{CommonName: name, SerialNumber: sn}
+	subject := pkix.Name{CommonName: commonName(name), SerialNumber: sn}
 	if c.opts.Organization != "" {
 		subject.Organization = []string{c.opts.Organization}
 	}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,12 +137,16 @@ func TestIssue(t *testing.T) {
 		opts       IssueOptions
 		wantSerial string
 		wantKey    string
-		wantEKU    int // number of standard extended key usages
+		wantEKU    int    // number of standard extended key usages
+		wantCN     string // "" for the person's name
 	}{
-		{"cedula", Person{Name: "José Ñúñez Conceição", IDType: "CC", IDNumber: "1020304050"}, IssueOptions{}, "IDCCO-1020304050", "ecdsa", 0},
-		{"passport with country", Person{Name: "Ana Silva", IDType: "passport", IDNumber: "AB123456", Country: "br", Email: "ana@example.com"}, IssueOptions{EmailProtection: true}, "PASBR-AB123456", "ecdsa", 1},
-		{"tax number, RSA", Person{Name: "Empresa", IDType: "NIT", IDNumber: "900123456-7"}, IssueOptions{RSA: true}, "TAXCO-900123456-7", "rsa", 0},
-		{"no id type", Person{Name: "Ana", IDNumber: "1020304050"}, IssueOptions{}, "1020304050", "ecdsa", 0},
+		{"cedula", Person{Name: "José Ñúñez Conceição", IDType: "CC", IDNumber: "1020304050"}, IssueOptions{}, "IDCCO-1020304050", "ecdsa", 0, ""},
+		{"passport with country", Person{Name: "Ana Silva", IDType: "passport", IDNumber: "AB123456", Country: "br", Email: "ana@example.com"}, IssueOptions{EmailProtection: true}, "PASBR-AB123456", "ecdsa", 1, ""},
+		{"tax number, RSA", Person{Name: "Empresa", IDType: "NIT", IDNumber: "900123456-7"}, IssueOptions{RSA: true}, "TAXCO-900123456-7", "rsa", 0, ""},
+		{"no id type", Person{Name: "Ana", IDNumber: "1020304050"}, IssueOptions{}, "1020304050", "ecdsa", 0, ""},
+		// 64 characters, 80 bytes: the limit counts characters.
+		{"64 accented characters", Person{Name: strings.Repeat("ñ", 16) + " " + strings.Repeat("é", 15) + " " + strings.Repeat("a", 31), IDType: "CC", IDNumber: "1"}, IssueOptions{}, "IDCCO-1", "ecdsa", 0, ""},
+		{"name over 64 characters", Person{Name: "María de los Ángeles Fernández de Córdoba y Gutiérrez de la Concha Núñez", IDType: "CC", IDNumber: "1"}, IssueOptions{}, "IDCCO-1", "ecdsa", 0, "María de los Ángeles Fernández de Córdoba y Gutiérrez de la Conc"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,6 +166,9 @@ func TestIssue(t *testing.T) {
 			}{leaf.Subject.CommonName, leaf.Subject.SerialNumber, leaf.Subject.Organization, leaf.Subject.Country, leaf.EmailAddresses}
 			want := got
 			want.CN, want.Serial, want.O, want.C = tc.person.Name, tc.wantSerial, []string{"Sello Test"}, []string{"CO"}
+			if tc.wantCN != "" {
+				want.CN = tc.wantCN
+			}
 			want.Emails = nil
 			if tc.person.Email != "" {
 				want.Emails = []string{tc.person.Email}
