@@ -94,12 +94,10 @@ func (b *Builder) Build(a Adder, opts Options) (pdf.Ref, error) {
 	if err != nil {
 		return pdf.Ref{}, err
 	}
-	lines := opts.lines()
-	f, lines, err := chooseFace(lines)
+	f, l, err := fitStamp(opts.lines(), opts.Width, opts.Height)
 	if err != nil {
 		return pdf.Ref{}, err
 	}
-	l := fit(f, lines, opts.Width, opts.Height)
 
 	zw, _ := b.writers.Get().(*zlib.Writer)
 	if zw == nil {

@@ -70,6 +70,40 @@ type layout struct {
 	lines  [][]rune // the lines as drawn, after wrapping
 }
 
+// fieldSeparator joins the stamp's fields when they share lines.
+const fieldSeparator = " · "
+
+// joinGain is how much larger the text must get before the fields share
+// lines instead of taking one line each.
+const joinGain = 1.25
+
+// fitStamp lays out the stamp's fields one per line, as a reader expects
+// them; but in a box much wider than tall, where that would leave the
+// text tiny with most of the width empty, it runs them together,
+// separated by fieldSeparator and wrapped, when that makes the text at
+// least joinGain times larger.
+// It returns the face the chosen layout needs.
+func fitStamp(fields []string, w, h float64) (face, layout, error) {
+	f, shown, err := chooseFace(fields)
+	if err != nil {
+		return nil, layout{}, err
+	}
+	l := fit(f, shown, w, h)
+	if len(fields) < 2 || l.size >= maxFontSize {
+		return f, l, nil
+	}
+	// The face for the joined text must also have the separator.
+	fj, shown, err := chooseFace(append(fields[:len(fields):len(fields)], fieldSeparator))
+	if err != nil {
+		return nil, layout{}, err
+	}
+	joined := fit(fj, []string{strings.Join(shown[:len(fields)], fieldSeparator)}, w, h)
+	if joined.size >= l.size*joinGain {
+		return fj, joined, nil
+	}
+	return f, l, nil
+}
+
 // fit chooses the font size and line breaks for lines in a w by h box: the
 // largest size up to maxFontSize at which every line fits the width and all
 // lines fit the height: without breaking any line, or wrapping at spaces
