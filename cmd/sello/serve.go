@@ -20,7 +20,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"sello/internal/appearance"
 	"sello/internal/auth"
 	"sello/internal/auth/openid"
 	"sello/internal/ca"
@@ -329,7 +328,10 @@ func newSigningService(ctx context.Context, cfg *config.Config, db store, log *s
 	}
 
 	hash := map[string]crypto.Hash{"sha256": crypto.SHA256, "sha384": crypto.SHA384, "sha512": crypto.SHA512}[cfg.Sign.Hash]
-	builder := new(appearance.Builder)
+	builder, err := stampBuilder(cfg.Sign.FontFile)
+	if err != nil {
+		return nil, nil, closeAll, fmt.Errorf("sign.font-file: %w", err)
+	}
 	svc, err := signing.New(signing.Options{
 		Identity: checker,
 		Keys:     keySource,

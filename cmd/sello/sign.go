@@ -59,6 +59,7 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 	p12 := fs.String("p12", "", "PKCS#12 `file` with the key and its chain (password from SELLO_P12_PASSWORD)")
 	hashName := fs.String("hash", "sha256", "digest algorithm: sha256, sha384 or sha512")
 	pss := fs.Bool("pss", false, "sign with RSASSA-PSS (RSA keys)")
+	fontFile := fs.String("font", os.Getenv("SELLO_SIGN_FONT_FILE"), "TrueType `file` for stamp text that Helvetica cannot show, such as DejaVuSans.ttf for Vietnamese names (env SELLO_SIGN_FONT_FILE)")
 	tsaURL := fs.String("tsa", os.Getenv("SELLO_TSA_URL"), "`URL` of an RFC 3161 time-stamping authority: PAdES B-T instead of B-B (env SELLO_TSA_URL)")
 	jobs := fs.Int("jobs", runtime.NumCPU(), "files signed in parallel")
 	asJSON := fs.Bool("json", false, "print one JSON object per file")
@@ -128,8 +129,12 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 	if signer == "" {
 		signer = key.Certificate().Subject.CommonName
 	}
+	builder, err := stampBuilder(*fontFile)
+	if err != nil {
+		return fail("--font: %v", err)
+	}
 	opts := pades.Options{
-		Appearance:     new(appearance.Builder),
+		Appearance:     builder,
 		Timestamper:    stamper,
 		Key:            key,
 		Hash:           hash,
@@ -337,4 +342,22 @@ func describe(err error) string {
 		return reason + " (" + err.Error() + ")"
 	}
 	return err.Error()
+}
+
+// stampBuilder returns the appearance builder, drawing the text Helvetica
+// cannot show with the TrueType font in file, or with Go Regular when file
+// is empty.
+func stampBuilder(file string) (*appearance.Builder, error) {
+	if file == "" {
+		return new(appearance.Builder), nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	b, err := appearance.NewBuilder(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return b, nil
 }

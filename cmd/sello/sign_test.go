@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -141,5 +142,39 @@ func TestSignUsage(t *testing.T) {
 		{"sign", "--in", "a.pdf", "--out", "b.pdf", "--data-dir", "x", "--name", "Only Name"},
 	} {
 		mustRun(t, 2, args...)
+	}
+}
+
+// TestSignFont signs a name Go Regular cannot show with a configured font,
+// and checks the stamp with the independent verifier and pdftotext.
+func TestSignFont(t *testing.T) {
+	t.Parallel()
+	const font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+	if _, err := os.Stat(font); err != nil {
+		corpus.Require(t, "fonts", "DejaVu Sans: "+err.Error()+" (install fonts-dejavu-core)")
+	}
+	verifier := corpus.Verifier(t)
+	orig := filepath.Join(corpus.Dir(t), "s01-google-docs.pdf")
+	tmp := t.TempDir()
+	dd := "--data-dir=" + filepath.Join(tmp, "data")
+	out := filepath.Join(tmp, "signed.pdf")
+	const name = "Nguyễn Thị Hương"
+	mustRun(t, 0, "sign", dd, "--font", font, "--in", orig, "--out", out,
+		"--page", "0", "--rect", "300,300,500,150", "--name", name, "--id", "CC 1020304050")
+	if report, err := exec.Command(verifier, orig, out, "--page", "0", "--rect", "300,300,500,150").CombinedOutput(); err != nil {
+		t.Fatalf("verify-signed.sh: %v\n%s", err, report)
+	}
+	text, err := exec.Command("pdftotext", "-enc", "UTF-8", "-f", "1", "-l", "1", out, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	// The name may wrap: compare with runs of white space as one space.
+	if !strings.Contains(strings.Join(strings.Fields(string(text)), " "), "Digitally signed by "+name) {
+		t.Errorf("the stamp does not read %q:\n%s", "Digitally signed by "+name, text)
+	}
+
+	_, stderr := mustRun(t, 2, "sign", dd, "--font", orig, "--in", orig, "--out", filepath.Join(tmp, "x.pdf"), "--name", name, "--id", "CC 1")
+	if !strings.Contains(stderr, "--font") {
+		t.Errorf("a PDF given as --font: stderr %q, want it to name --font", stderr)
 	}
 }

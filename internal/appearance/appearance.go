@@ -86,6 +86,21 @@ const minDeflate = 1024
 // safe for concurrent use.
 type Builder struct {
 	writers sync.Pool // of *zlib.Writer
+	text    *trueType // for what Helvetica cannot show; nil: Go Regular
+}
+
+// NewBuilder returns a Builder that draws the text standard Helvetica
+// cannot show with the TrueType font ttf (outlines in a 'glyf' table),
+// embedded as a subset, instead of the built-in Go Regular. Go Regular
+// covers Latin-1 and Latin Extended-A; a font such as DejaVu Sans also
+// covers Vietnamese, Ə and the rest of Latin Extended-B and Additional.
+// The font must map Unicode characters and have Latin letters.
+func NewBuilder(ttf []byte) (*Builder, error) {
+	f, err := parseTextFont(ttf)
+	if err != nil {
+		return nil, err
+	}
+	return &Builder{text: f}, nil
 }
 
 // Build is the function [Build], reusing b's resources.
@@ -94,7 +109,7 @@ func (b *Builder) Build(a Adder, opts Options) (pdf.Ref, error) {
 	if err != nil {
 		return pdf.Ref{}, err
 	}
-	f, l, err := fitStamp(opts.lines(), opts.Width, opts.Height)
+	f, l, err := fitStamp(b.text, opts.lines(), opts.Width, opts.Height)
 	if err != nil {
 		return pdf.Ref{}, err
 	}

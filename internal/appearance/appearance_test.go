@@ -315,7 +315,7 @@ func TestFit(t *testing.T) {
 			t.Parallel()
 			opts := spanish()
 			opts.Width, opts.Height, opts.Name = tt.w, tt.h, tt.signer
-			f, lines, err := chooseFace(opts.lines())
+			f, lines, err := chooseFace(nil, opts.lines())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -411,7 +411,7 @@ func TestChooseFace(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f, lines, err := chooseFace([]string{tt.in})
+			f, lines, err := chooseFace(nil, []string{tt.in})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -543,7 +543,7 @@ func FuzzBuild(f *testing.F) {
 		}
 		checkContent(t, content, maxCID)
 
-		face, lines, err := chooseFace(opts.lines())
+		face, lines, err := chooseFace(nil, opts.lines())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -596,5 +596,21 @@ func TestLines(t *testing.T) {
 				t.Errorf("lines() (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestNewBuilderRejects refuses files that are not TrueType fonts with
+// glyph outlines.
+func TestNewBuilderRejects(t *testing.T) {
+	t.Parallel()
+	for name, data := range map[string][]byte{
+		"empty":  nil,
+		"text":   []byte("not a font at all, but long enough to have a header"),
+		"pdf":    []byte("%PDF-1.7\n1 0 obj\n<<>>\nendobj\n"),
+		"header": {0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	} {
+		if _, err := NewBuilder(data); err == nil {
+			t.Errorf("NewBuilder(%s) = nil error", name)
+		}
 	}
 }

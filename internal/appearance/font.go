@@ -1,6 +1,7 @@
 package appearance
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -21,12 +22,65 @@ const fontName = pdf.Name("F1")
 // goRegular parses the embedded font once, on first use; the result is
 // immutable and shared by all calls.
 var goRegular = sync.OnceValues(func() (*trueType, error) {
-	f, err := parseTrueType(goregular.TTF)
-	if err == nil && len(f.cmap) == 0 {
-		err = fmt.Errorf("%w: no Unicode mapping", errFont)
+	f, err := parseTextFont(goregular.TTF)
+	if err == nil {
+		f.name = "GoRegular"
 	}
 	return f, err
 })
+
+// parseTextFont parses a TrueType font for the appearance's text: it must
+// map Unicode characters and have glyph outlines to subset.
+func parseTextFont(data []byte) (*trueType, error) {
+	f, err := parseTrueType(data)
+	if err != nil {
+		return nil, err
+	}
+	if len(f.cmap) == 0 {
+		return nil, fmt.Errorf("%w: no Unicode mapping", errFont)
+	}
+	if _, ok := f.glyph('A'); !ok {
+		return nil, fmt.Errorf("%w: no glyph for Latin letters", errFont)
+	}
+	if _, _, err := f.subset([]uint16{0}); err != nil {
+		return nil, err
+	}
+	f.name = postScriptName(f.tables["name"])
+	return f, nil
+}
+
+// postScriptName returns the font's PostScript name (name ID 6, Windows
+// Unicode platform) with only the characters a PDF font name may safely
+// carry, or "Text" when the font has none.
+func postScriptName(table []byte) string {
+	if len(table) >= 6 {
+		count := int(binary.BigEndian.Uint16(table[2:]))
+		strs := int(binary.BigEndian.Uint16(table[4:]))
+		for i := range count {
+			rec := 6 + 12*i
+			if rec+12 > len(table) {
+				break
+			}
+			r := table[rec : rec+12]
+			platform, nameID := binary.BigEndian.Uint16(r), binary.BigEndian.Uint16(r[6:])
+			length, off := int(binary.BigEndian.Uint16(r[8:])), int(binary.BigEndian.Uint16(r[10:]))
+			if platform != 3 || nameID != 6 || strs+off+length > len(table) {
+				continue
+			}
+			raw := table[strs+off : strs+off+length]
+			var b strings.Builder
+			for j := 0; j+1 < len(raw) && b.Len() < 63; j += 2 {
+				if c := rune(binary.BigEndian.Uint16(raw[j:])); c < 0x80 && (unicode.IsLetter(c) || unicode.IsDigit(c) || c == '-') {
+					b.WriteRune(c)
+				}
+			}
+			if b.Len() > 0 {
+				return b.String()
+			}
+		}
+	}
+	return "Text"
+}
 
 // face is a font as the layout and the content stream see it.
 type face interface {
@@ -46,15 +100,15 @@ type face interface {
 
 // chooseFace returns the font for lines and the lines as that font will
 // show them: standard Helvetica when WinAnsiEncoding has every character,
-// otherwise a subset of Go Regular, with characters it lacks replaced by
-// "?" (combining marks are dropped instead).
-func chooseFace(lines []string) (face, []string, error) {
+// otherwise a subset of text (Go Regular when nil), with characters it
+// lacks replaced by "?" (combining marks are dropped instead).
+func chooseFace(text *trueType, lines []string) (face, []string, error) {
 	h := &helvetica{first: 0xff, last: 0x20}
 	for _, s := range lines {
 		for _, r := range s {
 			c, ok := winAnsi(r)
 			if !ok {
-				return embed(lines)
+				return embed(text, lines)
 			}
 			h.first, h.last = min(h.first, c), max(h.last, c)
 		}
@@ -130,12 +184,14 @@ type embedded struct {
 	descent float64
 }
 
-// embed builds the embedded face for lines, replacing the characters the
-// font lacks.
-func embed(lines []string) (face, []string, error) {
-	f, err := goRegular()
-	if err != nil {
-		return nil, nil, err
+// embed builds the embedded face for lines from f (Go Regular when nil),
+// replacing the characters the font lacks.
+func embed(f *trueType, lines []string) (face, []string, error) {
+	if f == nil {
+		var err error
+		if f, err = goRegular(); err != nil {
+			return nil, nil, err
+		}
 	}
 	out := make([]string, len(lines))
 	var used []uint16
@@ -220,7 +276,7 @@ func (e *embedded) add(a Adder, z deflater) (pdf.Ref, error) {
 		return pdf.Ref{}, err
 	}
 	f := e.font
-	base := pdf.Name(e.tag + "+GoRegular")
+	base := pdf.Name(e.tag + "+" + f.name)
 	file := a.Add(&pdf.Stream{
 		Dict: pdf.Dict{
 			"Length1": pdf.Integer(len(e.program)),

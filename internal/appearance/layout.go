@@ -82,9 +82,10 @@ const joinGain = 1.25
 // text tiny with most of the width empty, it runs them together,
 // separated by fieldSeparator and wrapped, when that makes the text at
 // least joinGain times larger.
-// It returns the face the chosen layout needs.
-func fitStamp(fields []string, w, h float64) (face, layout, error) {
-	f, shown, err := chooseFace(fields)
+// It returns the face the chosen layout needs; text is the font for what
+// Helvetica cannot show (Go Regular when nil).
+func fitStamp(text *trueType, fields []string, w, h float64) (face, layout, error) {
+	f, shown, err := chooseFace(text, fields)
 	if err != nil {
 		return nil, layout{}, err
 	}
@@ -93,7 +94,7 @@ func fitStamp(fields []string, w, h float64) (face, layout, error) {
 		return f, l, nil
 	}
 	// The face for the joined text must also have the separator.
-	fj, shown, err := chooseFace(append(fields[:len(fields):len(fields)], fieldSeparator))
+	fj, shown, err := chooseFace(text, append(fields[:len(fields):len(fields)], fieldSeparator))
 	if err != nil {
 		return nil, layout{}, err
 	}

@@ -14,6 +14,9 @@ import (
 	"testing"
 )
 
+// dejaVuSans is where Debian's fonts-dejavu-core installs DejaVu Sans.
+const dejaVuSans = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
 // mustTool returns the path of an external program, skipping the test when
 // it is missing, or failing it when SELLO_TEST_REQUIRE names group (as CI
 // does).
@@ -59,19 +62,41 @@ func TestRender(t *testing.T) {
 		name  string
 		opts  func() Options
 		lines []string
+		font  bool // draw with DejaVu Sans instead of Go Regular
 	}{
 		{"spanish", spanish, []string{
 			"Digitally signed by José Núñez", "CC 1020304050", "Date: 2026-12-04 21:15:03 -05:00",
 			"Reason: Aprobación del contrato", "Location: São Paulo, Müller Straße",
-		}},
+		}, false},
 		{"polish", polish, []string{
 			"Digitally signed by Łukasz Żółć", "PESEL 44051401359", "Location: Kraków, Dvořák 7",
-		}},
+		}, false},
 		{"czech", func() Options {
 			o := spanish()
 			o.Name, o.Location = "Antonín Dvořák", "Nelahozeves"
 			return o
-		}, []string{"Digitally signed by Antonín Dvořák", "Location: Nelahozeves"}},
+		}, []string{"Digitally signed by Antonín Dvořák", "Location: Nelahozeves"}, false},
+		// Letters Go Regular lacks, in a configured font.
+		{"vietnamese", func() Options {
+			o := spanish()
+			o.Name, o.Reason, o.Location = "Nguyễn Thị Hương", "Əliyev GROẞMANN", "Hà Nội"
+			return o
+		}, []string{"Digitally signed by Nguyễn Thị Hương", "Reason: Əliyev GROẞMANN", "Location: Hà Nội"}, true},
+	}
+	dejaVu := func(t *testing.T) *Builder {
+		t.Helper()
+		data, err := os.ReadFile(dejaVuSans)
+		if err != nil {
+			if slices.Contains(strings.Split(os.Getenv("SELLO_TEST_REQUIRE"), ","), "fonts") {
+				t.Fatalf("DejaVu Sans is required (SELLO_TEST_REQUIRE): %v", err)
+			}
+			t.Skipf("DejaVu Sans: %v (install fonts-dejavu-core)", err)
+		}
+		b, err := NewBuilder(data)
+		if err != nil {
+			t.Fatalf("NewBuilder(DejaVu Sans) = %v", err)
+		}
+		return b
 	}
 	for _, s := range signers {
 		for _, rotate := range []int{0, 90, 180, 270} {
@@ -90,8 +115,12 @@ func TestRender(t *testing.T) {
 					}
 					opts := s.opts()
 					opts.Width, opts.Height, opts.Rotate = p.rect[2]-p.rect[0], p.rect[3]-p.rect[1], rotate
+					builder := new(Builder)
+					if s.font {
+						builder = dejaVu(t)
+					}
 					d := &testDoc{}
-					ref, err := Build(d, opts)
+					ref, err := builder.Build(d, opts)
 					if err != nil {
 						t.Fatalf("Build() error = %v", err)
 					}

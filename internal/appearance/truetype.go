@@ -18,6 +18,7 @@ var errFont = errors.New("appearance: unusable TrueType font")
 type trueType struct {
 	data   []byte
 	tables map[string][]byte
+	name   string // for the PDF font name; set by parseTextFont
 
 	unitsPerEm int
 	numGlyphs  int

@@ -101,6 +101,7 @@ type SignConfig struct {
 	QueueTimeout     time.Duration `key:"queue-timeout" default:"2s" help:"how long a request waits for signing capacity before 503"`
 	Hash             string        `key:"hash" default:"sha256" help:"digest of the signatures: sha256, sha384 or sha512"`
 	RSAPSS           bool          `key:"rsa-pss" default:"false" help:"sign with RSASSA-PSS instead of PKCS#1 v1.5 when the key is RSA"`
+	FontFile         string        `key:"font-file" help:"TrueType font for stamp text that Helvetica cannot show, such as DejaVuSans.ttf for Vietnamese names; empty means the built-in Go Regular"`
 }
 
 // IdentityConfig selects the identity-validation provider.
