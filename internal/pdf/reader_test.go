@@ -404,6 +404,34 @@ func TestRepair(t *testing.T) {
 	}
 }
 
+// TestStartXRefAtLineEnd reads files whose startxref points at the line
+// end before the section, as some writers make them: no repair is needed,
+// and the section is known by its real offset.
+func TestStartXRefAtLineEnd(t *testing.T) {
+	t.Parallel()
+	for name, rev := range map[string]testRev{
+		"table":       {objs: basicObjs, trailer: "/Root 1 0 R"},
+		"xref stream": {objs: basicObjs, stream: true, trailer: "/Root 1 0 R"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			data, starts := buildPDF(rev)
+			start := starts[0]
+			s := strings.Replace(string(data), fmt.Sprintf("startxref\n%d\n", start), fmt.Sprintf("startxref\n%d\n", start-1), 1)
+			r, err := Open(strings.NewReader(s), int64(len(s)), nil)
+			if err != nil {
+				t.Fatalf("Open() error = %v", err)
+			}
+			if r.Repaired() || r.StartXRef() != int64(start) {
+				t.Errorf("Repaired(), StartXRef() = %v, %d, want false, %d", r.Repaired(), r.StartXRef(), start)
+			}
+			if n, err := r.NumPages(); err != nil || n != 1 {
+				t.Errorf("NumPages() = %d, %v, want 1", n, err)
+			}
+		})
+	}
+}
+
 func TestIndirectLength(t *testing.T) {
 	t.Parallel()
 	objs := slices.Clone(basicObjs)

@@ -415,10 +415,35 @@ func beInt(b []byte) int64 {
 	return int64(v & (1<<63 - 1))
 }
 
+// maxSectionLead is how much white space before a cross-reference section
+// an offset to it may point at.
+const maxSectionLead = 64
+
+// sectionStart returns off moved past white space, when a section follows
+// it within maxSectionLead bytes. Some writers point startxref or /Prev
+// at the line end before the section, and readers accept it; the section
+// is then known by its real offset.
+func (r *Reader) sectionStart(off int64) int64 {
+	if off <= 0 || off >= r.size {
+		return off
+	}
+	buf := make([]byte, min(maxSectionLead, r.size-off))
+	n, _ := r.ra.ReadAt(buf, off)
+	i := 0
+	for i < n && isSpace(buf[i]) {
+		i++
+	}
+	if i == 0 || i == n {
+		return off
+	}
+	return off + int64(i)
+}
+
 // loadXRef reads the newest section at start and every older one through
 // /Prev, merging entries so that the newest definition of each object
 // wins (ISO 32000-2 §7.5.6).
 func (r *Reader) loadXRef(start int64) error {
+	start = r.sectionStart(start)
 	newest, err := r.readSection(start)
 	if err != nil {
 		return err
@@ -457,7 +482,7 @@ func (r *Reader) mergeChain(sec *section) error {
 			return fmt.Errorf("%w: /Prev loop at offset %d", ErrDamaged, prev)
 		}
 		seen[int64(prev)] = true
-		next, err := r.readSection(int64(prev))
+		next, err := r.readSection(r.sectionStart(int64(prev)))
 		if errors.Is(err, errNotXRef) {
 			// Only a wrong startxref is repaired; a wrong /Prev is damage.
 			return fmt.Errorf("%w: /Prev %d does not point at a cross-reference section", ErrDamaged, prev)
