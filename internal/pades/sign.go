@@ -330,7 +330,7 @@ func addSignature(r *pdf.Reader, u *pdf.Update, opts Options, contents *pdf.Plac
 	if err != nil {
 		return err
 	}
-	fields, fieldsRef, err := fieldArray(r, acro)
+	fields, err := fieldArray(r, acro)
 	if err != nil {
 		return err
 	}
@@ -380,18 +380,13 @@ func addSignature(r *pdf.Reader, u *pdf.Update, opts Options, contents *pdf.Plac
 		return err
 	}
 
-	// The field goes into the AcroForm's /Fields; the form gets /SigFlags 3
+	// The field goes into a new direct /Fields array of the AcroForm: an
+	// indirect one is left as it was, since it may also serve as a page's
+	// /Annots, which would then show the widget. The form gets /SigFlags 3
 	// (SignaturesExist, AppendOnly) and loses /NeedAppearances, which would
 	// make viewers regenerate appearances and hide ours.
-	newFields := append(append(pdf.Array{}, fields...), widgetRef)
-	if fieldsRef != (pdf.Ref{}) {
-		u.Set(fieldsRef, newFields)
-		newFields = nil
-	}
 	form := copyDict(acro)
-	if newFields != nil {
-		form["Fields"] = newFields
-	}
+	form["Fields"] = append(append(pdf.Array{}, fields...), widgetRef)
 	fo, err := r.Resolve(form["SigFlags"])
 	if err != nil {
 		return err
@@ -432,24 +427,18 @@ func acroForm(r *pdf.Reader, cat pdf.Dict) (pdf.Dict, pdf.Ref, error) {
 	return d, ref, nil
 }
 
-// fieldArray returns the form's /Fields and, when the array is an indirect
-// object, its reference.
-func fieldArray(r *pdf.Reader, acro pdf.Dict) (pdf.Array, pdf.Ref, error) {
+// fieldArray returns the form's /Fields, through a reference; nil when it
+// has none or it is not an array.
+func fieldArray(r *pdf.Reader, acro pdf.Dict) (pdf.Array, error) {
 	if acro == nil {
-		return nil, pdf.Ref{}, nil
+		return nil, nil
 	}
-	o := acro["Fields"]
-	res, err := r.Resolve(o)
+	res, err := r.Resolve(acro["Fields"])
 	if err != nil {
-		return nil, pdf.Ref{}, err
+		return nil, err
 	}
-	a, isArray := res.(pdf.Array)
-	ref, isRef := o.(pdf.Ref)
-	if !isRef || !isArray {
-		// A missing or broken indirect /Fields is replaced by a direct one.
-		ref = pdf.Ref{}
-	}
-	return a, ref, nil
+	a, _ := res.(pdf.Array)
+	return a, nil
 }
 
 // uniqueFieldName returns "SignatureN" with the smallest N not already used

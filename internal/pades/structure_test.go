@@ -31,13 +31,13 @@ func classicPDF(objs ...string) []byte {
 }
 
 // mustSignWithTestKey signs orig with a fresh ECDSA key, visibly at rect
-// on page 0 when rect is not nil.
-func mustSignWithTestKey(t *testing.T, orig []byte, rect *pades.Rect) []byte {
+// on page when rect is not nil.
+func mustSignWithTestKey(t *testing.T, orig []byte, page int, rect *pades.Rect) []byte {
 	t.Helper()
 	ca := pkitest.NewCA(t, pkitest.Options{CommonName: "Structure CA"})
 	return mustSign(t, orig, pades.Options{
 		Key:  ca.Issue(t, pkitest.Options{CommonName: "Signer", KeyType: pkitest.ECDSAP256}),
-		Rect: rect, Name: "Signer", Time: goldenTime,
+		Page: page, Rect: rect, Name: "Signer", Time: goldenTime,
 	})
 }
 
@@ -53,7 +53,7 @@ func TestSharedAnnotsArray(t *testing.T) {
 		"[6 0 R]",
 		"<</Type/Annot/Subtype/Link/Rect[10 10 50 50]/Border[0 0 0]>>",
 	)
-	signed := mustSignWithTestKey(t, orig, &pades.Rect{X1: 100, Y1: 100, X2: 300, Y2: 160})
+	signed := mustSignWithTestKey(t, orig, 0, &pades.Rect{X1: 100, Y1: 100, X2: 300, Y2: 160})
 	r, err := pdf.Open(bytes.NewReader(signed), int64(len(signed)), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +77,41 @@ func TestSharedAnnotsArray(t *testing.T) {
 	}
 	if got := annots(1); !slices.Equal(got, pdf.Array{link}) {
 		t.Errorf("page 1 /Annots = %v, want only the link", got)
+	}
+	sigs, err := pades.Verify(bytes.NewReader(signed), int64(len(signed)))
+	if err != nil || len(sigs) != 1 || sigs[0].Err != nil {
+		t.Fatalf("Verify = %+v, %v; want one intact signature", sigs, err)
+	}
+}
+
+// TestFieldsArrayAsAnnots signs page 1 of a file whose page 0 uses the
+// form's indirect /Fields array as its /Annots: the widget must not show
+// on page 0.
+func TestFieldsArrayAsAnnots(t *testing.T) {
+	t.Parallel()
+	orig := classicPDF(
+		"<</Type/Catalog/Pages 2 0 R/AcroForm<</Fields 5 0 R>>>>",
+		"<</Type/Pages/Kids[3 0 R 4 0 R]/Count 2/MediaBox[0 0 612 792]>>",
+		"<</Type/Page/Parent 2 0 R/Annots 5 0 R>>",
+		"<</Type/Page/Parent 2 0 R>>",
+		"[6 0 R]",
+		"<</Type/Annot/Subtype/Widget/FT/Tx/T(name)/Rect[10 10 200 40]/P 3 0 R>>",
+	)
+	signed := mustSignWithTestKey(t, orig, 1, &pades.Rect{X1: 100, Y1: 100, X2: 300, Y2: 160})
+	r, err := pdf.Open(bytes.NewReader(signed), int64(len(signed)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p0, err := r.Page(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	annots, err := r.Resolve(p0.Dict["Annots"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := annots.(pdf.Array); !slices.Equal(got, pdf.Array{pdf.Ref{Num: 6}}) {
+		t.Errorf("page 0 /Annots = %v, want only its text field", got)
 	}
 	sigs, err := pades.Verify(bytes.NewReader(signed), int64(len(signed)))
 	if err != nil || len(sigs) != 1 || sigs[0].Err != nil {
@@ -126,7 +161,7 @@ func TestFieldNamesUnique(t *testing.T) {
 		"1",
 		"(Signature2)",
 	)
-	signed := mustSignWithTestKey(t, orig, nil)
+	signed := mustSignWithTestKey(t, orig, 0, nil)
 	sigs, err := pades.Verify(bytes.NewReader(signed), int64(len(signed)))
 	if err != nil || len(sigs) != 1 || sigs[0].Err != nil {
 		t.Fatalf("Verify = %+v, %v; want one intact signature", sigs, err)

@@ -101,7 +101,7 @@ func Verify(src io.ReaderAt, size int64) ([]Signature, error) {
 	if err != nil {
 		return nil, err
 	}
-	fields, _, err := fieldArray(r, acro)
+	fields, err := fieldArray(r, acro)
 	if err != nil {
 		return nil, err
 	}
