@@ -170,3 +170,24 @@ func TestFieldNamesUnique(t *testing.T) {
 		t.Errorf("new field is %q, want Signature3", sigs[0].Field)
 	}
 }
+
+// TestOddRotate refuses to place a stamp on a page whose /Rotate is not a
+// multiple of 90, which viewers show differently; an invisible signature
+// needs no placement and signs.
+func TestOddRotate(t *testing.T) {
+	t.Parallel()
+	orig := classicPDF(
+		"<</Type/Catalog/Pages 2 0 R>>",
+		"<</Type/Pages/Kids[3 0 R]/Count 1/MediaBox[0 0 612 792]>>",
+		"<</Type/Page/Parent 2 0 R/Rotate 45>>",
+	)
+	ca := pkitest.NewCA(t, pkitest.Options{CommonName: "Rotate CA"})
+	key := ca.Issue(t, pkitest.Options{CommonName: "Signer", KeyType: pkitest.ECDSAP256})
+	_, err := pades.Sign(t.Context(), bytes.NewReader(orig), int64(len(orig)), pades.Options{
+		Key: key, Rect: &pades.Rect{X1: 100, Y1: 100, X2: 300, Y2: 160}, Name: "Signer", Time: goldenTime,
+	})
+	if !errors.Is(err, pdf.ErrDamaged) {
+		t.Errorf("visible Sign = %v, want %v", err, pdf.ErrDamaged)
+	}
+	mustSignWithTestKey(t, orig, 0, nil)
+}

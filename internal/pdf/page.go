@@ -27,12 +27,16 @@ func (r Rectangle) intersect(o Rectangle) (Rectangle, bool) {
 // Page is one page with its attributes resolved through the page tree
 // (ISO 32000-2 §7.7.3.4).
 type Page struct {
-	Ref       Ref       // the page object
-	Dict      Dict      // the page's own dictionary (shared with the cache: do not modify)
-	MediaBox  Rectangle // inherited when absent; US Letter when missing everywhere
-	CropBox   Rectangle // inherited; defaults to MediaBox; intersected with MediaBox
-	Rotate    int       // inherited; normalised to 0, 90, 180 or 270
-	Resources Object    // inherited; may be a Ref; nil when absent everywhere
+	Ref      Ref       // the page object
+	Dict     Dict      // the page's own dictionary (shared with the cache: do not modify)
+	MediaBox Rectangle // inherited when absent; US Letter when missing everywhere
+	CropBox  Rectangle // inherited; defaults to MediaBox; intersected with MediaBox
+	Rotate   int       // inherited; normalised to 0, 90, 180 or 270
+	// OddRotate is the page's /Rotate when it is an integer but not a
+	// multiple of 90 (Rotate is then 0); viewers disagree on how such a
+	// page is shown. Zero otherwise.
+	OddRotate int64
+	Resources Object // inherited; may be a Ref; nil when absent everywhere
 }
 
 // letter is the media box viewers assume when a page has none.
@@ -119,7 +123,8 @@ func (r *Reader) Page(i int) (*Page, error) {
 			if err != nil {
 				return nil, err
 			}
-			if _, isInt := v.(Integer); isInt {
+			// Values beyond 32 bits are not integers to those readers.
+			if n, isInt := v.(Integer); isInt && n >= math.MinInt32 && n <= math.MaxInt32 {
 				inh.rotate = v
 			}
 		}
@@ -226,14 +231,16 @@ func (r *Reader) newPage(ref Ref, d Dict, media, crop, rotate, resources Object)
 		if err != nil {
 			return nil, err
 		}
-		// /Rotate must be a multiple of 90 (ISO 32000-2 Table 31); viewers
-		// show a page with any other value unrotated.
+		// /Rotate must be a multiple of 90 (ISO 32000-2 Table 31); poppler
+		// shows a page with any other value unrotated, mupdf rounds it.
 		if deg, _ := ro.(Integer); deg%90 == 0 {
 			q := int64(deg/90) % 4
 			if q < 0 {
 				q += 4
 			}
 			p.Rotate = int(q) * 90
+		} else {
+			p.OddRotate = int64(deg)
 		}
 	}
 	return p, nil

@@ -30,9 +30,10 @@ func TestPageInheritance(t *testing.T) {
 	// Root (MediaBox, Rotate 450) -> node 3 (CropBox, Resources) -> pages 4, 5, 9, 10;
 	// root -> page 6 (own MediaBox reversed, Rotate -90, CropBox outside).
 	// Page 9's /Rotate is a real, not an integer: skipped, the inherited
-	// 450 stays. Page 10's is not a multiple of 90: unrotated.
-	data := pageTree("<</Type/Pages/Kids[3 0 R 6 0 R]/Count 5/MediaBox[0 0 600 800]/Rotate 450>>",
-		testObj{num: 3, body: "<</Type/Pages/Parent 2 0 R/Kids[4 0 R 5 0 R 9 0 R 10 0 R]/Count 4/CropBox 7 0 R/Resources<</Font<<>>>>>>"},
+	// 450 stays, as it does over page 11's, beyond 32 bits. Page 10's is
+	// not a multiple of 90: unrotated, and reported.
+	data := pageTree("<</Type/Pages/Kids[3 0 R 6 0 R]/Count 6/MediaBox[0 0 600 800]/Rotate 450>>",
+		testObj{num: 3, body: "<</Type/Pages/Parent 2 0 R/Kids[4 0 R 5 0 R 9 0 R 10 0 R 11 0 R]/Count 5/CropBox 7 0 R/Resources<</Font<<>>>>>>"},
 		testObj{num: 4, body: "<</Type/Page/Parent 3 0 R>>"},
 		testObj{num: 5, body: "<</Type/Page/Parent 3 0 R/Rotate 180/Resources 8 0 R>>"},
 		testObj{num: 6, body: "<</Type/Page/Parent 2 0 R/MediaBox[100 200 -100 -200]/CropBox[500 500 900 900]/Rotate -90>>"},
@@ -40,6 +41,7 @@ func TestPageInheritance(t *testing.T) {
 		testObj{num: 8, body: "<<>>"},
 		testObj{num: 9, body: "<</Type/Page/Parent 3 0 R/Rotate 180.0>>"},
 		testObj{num: 10, body: "<</Type/Page/Parent 3 0 R/Rotate 45>>"},
+		testObj{num: 11, body: "<</Type/Page/Parent 3 0 R/Rotate 2147483970>>"},
 	)
 	r := mustOpen(t, data)
 	tests := []struct {
@@ -49,8 +51,9 @@ func TestPageInheritance(t *testing.T) {
 		{0, Page{Ref: Ref{4, 0}, MediaBox: Rectangle{0, 0, 600, 800}, CropBox: Rectangle{10, 20, 590.5, 780}, Rotate: 90, Resources: Dict{"Font": Dict{}}}},
 		{1, Page{Ref: Ref{5, 0}, MediaBox: Rectangle{0, 0, 600, 800}, CropBox: Rectangle{10, 20, 590.5, 780}, Rotate: 180, Resources: Ref{8, 0}}},
 		{2, Page{Ref: Ref{9, 0}, MediaBox: Rectangle{0, 0, 600, 800}, CropBox: Rectangle{10, 20, 590.5, 780}, Rotate: 90, Resources: Dict{"Font": Dict{}}}},
-		{3, Page{Ref: Ref{10, 0}, MediaBox: Rectangle{0, 0, 600, 800}, CropBox: Rectangle{10, 20, 590.5, 780}, Rotate: 0, Resources: Dict{"Font": Dict{}}}},
-		{4, Page{Ref: Ref{6, 0}, MediaBox: Rectangle{-100, -200, 100, 200}, CropBox: Rectangle{-100, -200, 100, 200}, Rotate: 270}},
+		{3, Page{Ref: Ref{10, 0}, MediaBox: Rectangle{0, 0, 600, 800}, CropBox: Rectangle{10, 20, 590.5, 780}, Rotate: 0, OddRotate: 45, Resources: Dict{"Font": Dict{}}}},
+		{4, Page{Ref: Ref{11, 0}, MediaBox: Rectangle{0, 0, 600, 800}, CropBox: Rectangle{10, 20, 590.5, 780}, Rotate: 90, Resources: Dict{"Font": Dict{}}}},
+		{5, Page{Ref: Ref{6, 0}, MediaBox: Rectangle{-100, -200, 100, 200}, CropBox: Rectangle{-100, -200, 100, 200}, Rotate: 270}},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprint(tc.index), func(t *testing.T) {
@@ -63,8 +66,8 @@ func TestPageInheritance(t *testing.T) {
 			}
 		})
 	}
-	if _, err := r.Page(5); !errors.Is(err, ErrPageRange) {
-		t.Errorf("Page(5) error = %v, want ErrPageRange", err)
+	if _, err := r.Page(6); !errors.Is(err, ErrPageRange) {
+		t.Errorf("Page(6) error = %v, want ErrPageRange", err)
 	}
 	if _, err := r.Page(-1); !errors.Is(err, ErrPageRange) {
 		t.Errorf("Page(-1) error = %v, want ErrPageRange", err)
