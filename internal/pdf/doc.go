@@ -15,15 +15,16 @@
 //
 // Every loop, recursion and decompression is bounded by [Options]; hostile
 // input gives an error wrapping [ErrLimit], [ErrDamaged], [ErrTruncated] or
-// a [*SyntaxError], never a hang or a panic. When startxref is wrong but
-// the newest cross-reference section can be found unambiguously (the last
+// a [*SyntaxError], never a hang or a panic. A startxref or /Prev may point
+// at white space before its section. When startxref is wrong but the
+// newest cross-reference section can be found unambiguously (the last
 // section in the file, a table whose entries point at matching object
-// headers), Open succeeds, [Reader.Repaired] reports it and [Reader.StartXRef] gives
-// the real section. A startxref that misses a cross-reference stream is
-// refused: readers rebuild damaged files from their trailer dictionaries,
-// so none could open that original to check the repair. With
-// [Options].FullScanRepair, cross-reference data
-// that cannot be read at all is rebuilt from the object headers, and
+// headers), Open succeeds, [Reader.Repaired] reports it and
+// [Reader.StartXRef] gives the real section. A startxref that misses a
+// cross-reference stream is refused: readers rebuild damaged files from
+// their trailer dictionaries, so none could open that original to check
+// the repair. With [Options].FullScanRepair, cross-reference data that
+// cannot be read at all is rebuilt from the object headers, and
 // [Reader.RepairedFullScan] reports it. A file without startxref and
 // %%EOF at its end is truncated and never repaired; bytes before the
 // header give [ErrJunkBeforeHeader].
