@@ -20,6 +20,10 @@ var (
 	// ErrRectOutsidePage reports a signature rectangle that does not lie
 	// within the page's visible area.
 	ErrRectOutsidePage = errors.New("pades: signature rectangle outside the page")
+	// ErrOddRotate reports a visible signature asked for on a page whose
+	// /Rotate is not a multiple of 90: viewers show such a page
+	// differently, so no placement of the stamp is right for all of them.
+	ErrOddRotate = errors.New("pades: the page's rotation is not a multiple of 90 degrees")
 	// ErrEmptyRect reports a signature rectangle with zero width or height.
 	ErrEmptyRect = errors.New("pades: signature rectangle has zero area")
 	// ErrTimestampUnavailable reports that the time-stamping authority

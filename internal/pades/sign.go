@@ -508,7 +508,7 @@ func userRect(page *pdf.Page, rect Rect) (pdf.Array, float64, float64, error) {
 	}
 	if page.OddRotate != 0 {
 		// Placing the stamp means knowing how the page is shown.
-		return nil, 0, 0, fmt.Errorf("%w: page /Rotate %d is not a multiple of 90, and viewers show such a page differently", pdf.ErrDamaged, page.OddRotate)
+		return nil, 0, 0, fmt.Errorf("%w: /Rotate %d", ErrOddRotate, page.OddRotate)
 	}
 	box := page.CropBox
 	bw, bh := box.URX-box.LLX, box.URY-box.LLY

@@ -186,8 +186,8 @@ func TestOddRotate(t *testing.T) {
 	_, err := pades.Sign(t.Context(), bytes.NewReader(orig), int64(len(orig)), pades.Options{
 		Key: key, Rect: &pades.Rect{X1: 100, Y1: 100, X2: 300, Y2: 160}, Name: "Signer", Time: goldenTime,
 	})
-	if !errors.Is(err, pdf.ErrDamaged) {
-		t.Errorf("visible Sign = %v, want %v", err, pdf.ErrDamaged)
+	if !errors.Is(err, pades.ErrOddRotate) {
+		t.Errorf("visible Sign = %v, want %v", err, pades.ErrOddRotate)
 	}
 	mustSignWithTestKey(t, orig, 0, nil)
 }

@@ -30,6 +30,7 @@ var reasons = []struct {
 	{is(pdf.ErrPageRange), "The signature page does not exist in the document."},
 	{is(pades.ErrRectOutsidePage), "The signature rectangle lies outside the page."},
 	{is(pades.ErrEmptyRect), "The signature rectangle has zero area."},
+	{is(pades.ErrOddRotate), "The signature page's rotation is not a multiple of 90 degrees, so the signature cannot be placed on it."},
 	{is(pdf.ErrTruncated), "The document is incomplete (truncated) and cannot be signed."},
 	{is(pdf.ErrDamaged), "The document is damaged and cannot be signed."},
 	{is(pdf.ErrUnsupportedFilter), "The document uses a compression the service does not support."},

@@ -32,6 +32,7 @@ func TestReasonTexts(t *testing.T) {
 		{"page out of range (pdf)", pdf.ErrPageRange, "The signature page does not exist in the document.", true},
 		{"rect outside page", pades.ErrRectOutsidePage, "The signature rectangle lies outside the page.", true},
 		{"empty rect", pades.ErrEmptyRect, "The signature rectangle has zero area.", true},
+		{"odd rotation", fmt.Errorf("%w: /Rotate 45", pades.ErrOddRotate), "The signature page's rotation is not a multiple of 90 degrees, so the signature cannot be placed on it.", true},
 		{"truncated", pdf.ErrTruncated, "The document is incomplete (truncated) and cannot be signed.", true},
 		{"damaged xref", pdf.ErrDamaged, "The document is damaged and cannot be signed.", true},
 		{"unsupported filter", pdf.ErrUnsupportedFilter, "The document uses a compression the service does not support.", true},
