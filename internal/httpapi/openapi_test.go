@@ -358,16 +358,10 @@ func (v *validatingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 		req.ContentLength = int64(len(b))
 		in.Request = req
 	}
-	resp, err := v.next.RoundTrip(req)
+	resp, body, err := v.roundTripBuffered(req)
 	if err != nil {
 		return nil, err
 	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
 	if mt := resp.Header.Get("Content-Type"); strings.HasPrefix(mt, "text/html") {
 		// kin-openapi has no decoder for HTML; the status and headers are
 		// still checked.
@@ -389,20 +383,30 @@ func (v *validatingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	return resp, nil
 }
 
-// wrongMethod checks the answer to a method a route does not accept,
-// which the OpenAPI document describes in prose only: 405, an Allow header,
-// an X-Request-Id and an error body.
-func (v *validatingTransport) wrongMethod(req *http.Request) (*http.Response, error) {
+// roundTripBuffered sends req and reads the whole answer, leaving the
+// response's body readable again for the caller.
+func (v *validatingTransport) roundTripBuffered(req *http.Request) (*http.Response, []byte, error) {
 	resp, err := v.next.RoundTrip(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, body, nil
+}
+
+// wrongMethod checks the answer to a method a route does not accept,
+// which the OpenAPI document describes in prose only: 405, an Allow header,
+// an X-Request-Id and an error body.
+func (v *validatingTransport) wrongMethod(req *http.Request) (*http.Response, error) {
+	resp, body, err := v.roundTripBuffered(req)
+	if err != nil {
+		return nil, err
+	}
 	var e map[string]any
 	var msg string
 	if json.Unmarshal(body, &e) == nil && len(e) == 1 {

@@ -13,31 +13,13 @@ import (
 	"sello/internal/identity"
 	"sello/internal/identity/identitytest"
 	"sello/internal/signing"
-	"sello/internal/store/migrate"
+	"sello/internal/store/storetest"
 )
-
-func appliedVersions(t *testing.T, d *DB) []int {
-	t.Helper()
-	vs, err := d.SchemaVersions(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return vs
-}
-
-func wantVersions(t *testing.T) []int {
-	t.Helper()
-	ms, err := migrate.Load(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatalf("migrate.Load = %v", err)
-	}
-	return migrate.Versions(ms)
-}
 
 func TestMigrations(t *testing.T) {
 	t.Parallel()
 	// The SQLite store has the same four; a new one belongs in both.
-	if diff := cmp.Diff([]int{1, 2, 3, 4}, wantVersions(t)); diff != "" {
+	if diff := cmp.Diff([]int{1, 2, 3, 4}, storetest.MigrationVersions(t, migrationFiles)); diff != "" {
 		t.Errorf("embedded migrations (-want +got):\n%s", diff)
 	}
 }
@@ -47,9 +29,7 @@ func TestOpen(t *testing.T) {
 	t.Run("fresh database", func(t *testing.T) {
 		t.Parallel()
 		d := mustOpen(t)
-		if diff := cmp.Diff(wantVersions(t), appliedVersions(t, d)); diff != "" {
-			t.Errorf("applied migrations (-want +got):\n%s", diff)
-		}
+		storetest.CheckApplied(t, d, migrationFiles)
 		if err := d.Ping(t.Context()); err != nil {
 			t.Errorf("Ping = %v", err)
 		}
@@ -59,9 +39,7 @@ func TestOpen(t *testing.T) {
 		dsn := mustDatabase(t)
 		mustOpenDSN(t, dsn).Close()
 		d := mustOpenDSN(t, dsn)
-		if diff := cmp.Diff(wantVersions(t), appliedVersions(t, d)); diff != "" {
-			t.Errorf("applied migrations (-want +got):\n%s", diff)
-		}
+		storetest.CheckApplied(t, d, migrationFiles)
 	})
 	t.Run("nodes starting at once", func(t *testing.T) {
 		t.Parallel()
@@ -84,9 +62,7 @@ func TestOpen(t *testing.T) {
 			}
 		}
 		d := mustOpenDSN(t, dsn)
-		if diff := cmp.Diff(wantVersions(t), appliedVersions(t, d)); diff != "" {
-			t.Errorf("applied migrations (-want +got):\n%s", diff)
-		}
+		storetest.CheckApplied(t, d, migrationFiles)
 	})
 }
 

@@ -6,9 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
-	"sello/internal/store/migrate"
+	"sello/internal/store/storetest"
 )
 
 func mustOpen(t *testing.T, path string) *DB {
@@ -21,33 +19,13 @@ func mustOpen(t *testing.T, path string) *DB {
 	return d
 }
 
-func appliedVersions(t *testing.T, d *DB) []int {
-	t.Helper()
-	vs, err := d.SchemaVersions(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return vs
-}
-
-func wantVersions(t *testing.T) []int {
-	t.Helper()
-	ms, err := migrate.Load(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatalf("migrate.Load = %v", err)
-	}
-	return migrate.Versions(ms)
-}
-
 func TestOpen(t *testing.T) {
 	t.Parallel()
 	t.Run("fresh file", func(t *testing.T) {
 		t.Parallel()
 		path := filepath.Join(t.TempDir(), "sello.db")
 		d := mustOpen(t, path)
-		if diff := cmp.Diff(wantVersions(t), appliedVersions(t, d)); diff != "" {
-			t.Errorf("applied migrations (-want +got):\n%s", diff)
-		}
+		storetest.CheckApplied(t, d, migrationFiles)
 		var mode string
 		if err := d.db.QueryRowContext(t.Context(), `PRAGMA journal_mode`).Scan(&mode); err != nil {
 			t.Fatal(err)
@@ -76,9 +54,7 @@ func TestOpen(t *testing.T) {
 		d1 := mustOpen(t, path)
 		d1.Close()
 		d2 := mustOpen(t, path)
-		if diff := cmp.Diff(wantVersions(t), appliedVersions(t, d2)); diff != "" {
-			t.Errorf("applied migrations (-want +got):\n%s", diff)
-		}
+		storetest.CheckApplied(t, d2, migrationFiles)
 	})
 	t.Run("concurrent opens", func(t *testing.T) {
 		t.Parallel()
@@ -101,9 +77,7 @@ func TestOpen(t *testing.T) {
 			}
 		}
 		d := mustOpen(t, path)
-		if diff := cmp.Diff(wantVersions(t), appliedVersions(t, d)); diff != "" {
-			t.Errorf("applied migrations (-want +got):\n%s", diff)
-		}
+		storetest.CheckApplied(t, d, migrationFiles)
 	})
 	t.Run("missing directory", func(t *testing.T) {
 		t.Parallel()
